@@ -1,0 +1,31 @@
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint-template bench clean-venv
+
+# Creates .venv from the pinned lock file on first use (and when the pins change).
+$(STAMP): requirements-dev.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is needed (set PYTHON=...)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/ingest run samples
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint-template: $(STAMP)
+	$(BIN)/sam validate --lint --region us-east-1 --template template.yaml
+	$(BIN)/python -m docingest_cli.template_check template.yaml
+
+bench: $(STAMP)
+	$(BIN)/python bench/pipeline.py
+
+clean-venv:
+	rm -rf $(VENV)
