@@ -1,0 +1,1 @@
+"""One adapter per AWS service (S3, SQS, DynamoDB) and the HTTP downloader."""

@@ -1,0 +1,33 @@
+"""Results of the pure stages: plain pydantic models, no AWS."""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+EntityType = Literal["PER", "ORG", "LOC", "MISC", "DATE"]
+
+
+class Entity(BaseModel):
+    """A mention in the clean text: Python str offsets, end exclusive."""
+
+    text: str
+    type: EntityType
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    value: str | None = None  # normalised value, e.g. ISO date for DATE
+
+
+class CleanResult(BaseModel):
+    text: str
+    title: str | None = None
+    published: str | None = None  # ISO 8601 date
+    author: str | None = None
+    site_name: str | None = None
+    description: str | None = None
+    removed_lines: int = 0  # plain text: boilerplate lines dropped
+
+
+class LanguageResult(BaseModel):
+    language: str  # ISO 639-1, 639-3 where none exists, "und" when unknown
+    confidence: float = Field(ge=0.0, le=1.0)

@@ -1,0 +1,1 @@
+"""Pure stage logic: text in, result out. No boto3 here."""
