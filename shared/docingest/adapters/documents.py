@@ -1,0 +1,168 @@
+"""The document table on DynamoDB: the one place that reads and writes document records."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any, Iterator
+
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
+
+from docingest.adapters.aws import resource
+from docingest.lifecycle import FINAL, Stage, Status, expected_before, timestamp_attribute, STAGE_RESULT
+
+STATUS_INDEX = "by-status"
+LANGUAGE_INDEX = "by-language"
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _to_dynamo(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(str(round(value, 6)))
+    if isinstance(value, dict):
+        return {k: _to_dynamo(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_to_dynamo(v) for v in value]
+    return value
+
+
+def _from_dynamo(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _from_dynamo(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_from_dynamo(v) for v in value]
+    if isinstance(value, set):
+        return sorted(_from_dynamo(v) for v in value)
+    return value
+
+
+def _is_conditional_failure(error: ClientError) -> bool:
+    return error.response["Error"]["Code"] == "ConditionalCheckFailedException"
+
+
+class DocumentRepository:
+    def __init__(self, table_name: str, dynamodb=None):
+        self.table = (dynamodb or resource("dynamodb")).Table(table_name)
+
+    def get(self, doc_id: str) -> dict[str, Any] | None:
+        item = self.table.get_item(Key={"doc_id": doc_id}, ConsistentRead=True).get("Item")
+        return _from_dynamo(item) if item else None
+
+    def create(self, doc_id: str, source: str, attributes: dict[str, Any], received_at: str | None = None) -> bool:
+        """Create a RECEIVED record; False (and the source added) when the document exists already."""
+        stamp = now()
+        item = {
+            "doc_id": doc_id,
+            "status": Status.RECEIVED.value,
+            "source": source,
+            "sources": {source},
+            "received_at": received_at or stamp,
+            "updated_at": stamp,
+            **_to_dynamo(attributes),
+        }
+        try:
+            self.table.put_item(Item=item, ConditionExpression="attribute_not_exists(doc_id)")
+            return True
+        except ClientError as error:
+            if not _is_conditional_failure(error):
+                raise
+        self.table.update_item(
+            Key={"doc_id": doc_id},
+            UpdateExpression="ADD sources :source",
+            ExpressionAttributeValues={":source": {source}},
+        )
+        return False
+
+    def advance(self, doc_id: str, stage: Stage, attributes: dict[str, Any] | None = None) -> bool:
+        """Move a document to the status ``stage`` produces, if it is where that stage expects it.
+
+        A document FAILED by this same stage may be advanced too (a retried or redriven message).
+        Returns False when the document was elsewhere (a duplicate delivery): nothing is changed.
+        """
+        status = STAGE_RESULT[stage]
+        stamp = now()
+        values = {**_to_dynamo(attributes or {}), "status": status.value, timestamp_attribute(status): stamp, "updated_at": stamp}
+        condition = "#status = :expected OR (#status = :failed AND #failed_stage = :stage)"
+        condition_values = {":expected": expected_before(stage).value, ":failed": Status.FAILED.value, ":stage": stage.value}
+        return self._update_if(doc_id, values, condition, condition_values, remove=("error", "error_kind", "failed_stage", "failed_at"))
+
+    def complete_url_list(self, doc_id: str, attributes: dict[str, Any]) -> bool:
+        """A URL list goes from RECEIVED straight to DONE: its URLs become documents of their own."""
+        stamp = now()
+        values = {**_to_dynamo(attributes), "status": Status.DONE.value, "done_at": stamp, "updated_at": stamp}
+        return self._update_if(doc_id, values, "#status = :expected", {":expected": Status.RECEIVED.value})
+
+    def fail(self, doc_id: str, stage: Stage, reason: str, attributes: dict[str, Any] | None = None) -> bool:
+        """Mark a document FAILED at ``stage`` with a readable reason, unless it is DONE already."""
+        stamp = now()
+        values = {**_to_dynamo(attributes or {}), "status": Status.FAILED.value, "failed_stage": stage.value,
+                  "error": reason[:1000], "failed_at": stamp, "updated_at": stamp}
+        return self._update_if(doc_id, values, "attribute_not_exists(doc_id) OR #status <> :done", {":done": Status.DONE.value})
+
+    def _update_if(self, doc_id: str, values: dict[str, Any], condition: str, condition_values: dict[str, Any],
+                   remove: tuple[str, ...] = ()) -> bool:
+        """SET ``values`` (and REMOVE ``remove``) when ``condition`` holds; False when it does not."""
+        names = {f"#a{i}": name for i, name in enumerate(values)}
+        names.update({f"#r{i}": name for i, name in enumerate(remove)})
+        names.update({"#status": "status", "#failed_stage": "failed_stage"})
+        expression = "SET " + ", ".join(f"#a{i} = :v{i}" for i in range(len(values)))
+        if remove:
+            expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(remove)))
+        expression_values = {f":v{i}": value for i, value in enumerate(values.values())}
+        expression_values.update(condition_values)
+        used_names = {k: v for k, v in names.items() if k in expression or k in condition}
+        try:
+            self.table.update_item(
+                Key={"doc_id": doc_id},
+                UpdateExpression=expression,
+                ConditionExpression=condition,
+                ExpressionAttributeNames=used_names,
+                ExpressionAttributeValues=expression_values,
+            )
+            return True
+        except ClientError as error:
+            if _is_conditional_failure(error):
+                return False
+            raise
+
+    def list_by_status(self, status: str, limit: int | None = None) -> Iterator[dict[str, Any]]:
+        yield from self._query(STATUS_INDEX, "status", status, limit)
+
+    def list_by_language(self, language: str, limit: int | None = None) -> Iterator[dict[str, Any]]:
+        yield from self._query(LANGUAGE_INDEX, "language", language, limit)
+
+    def count_by_status(self) -> dict[str, int]:
+        counts = {}
+        for status in Status:
+            total, kwargs = 0, {}
+            while True:
+                page = self.table.query(IndexName=STATUS_INDEX, KeyConditionExpression=Key("status").eq(status.value), Select="COUNT", **kwargs)
+                total += page["Count"]
+                if "LastEvaluatedKey" not in page:
+                    break
+                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            counts[status.value] = total
+        return counts
+
+    def _query(self, index: str, attribute: str, value: str, limit: int | None) -> Iterator[dict[str, Any]]:
+        kwargs: dict[str, Any] = {"IndexName": index, "KeyConditionExpression": Key(attribute).eq(value), "ScanIndexForward": False}
+        seen = 0
+        while True:
+            page = self.table.query(**kwargs)
+            for item in page["Items"]:
+                yield _from_dynamo(item)
+                seen += 1
+                if limit and seen >= limit:
+                    return
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def is_final(record: dict[str, Any] | None) -> bool:
+    return bool(record) and record.get("status") in FINAL

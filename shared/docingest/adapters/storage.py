@@ -1,0 +1,89 @@
+"""The document bucket (raw, clean and enriched objects) and reads from the inbox, on S3."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from docingest.adapters.aws import client
+
+RAW_PREFIX = "raw/"
+CLEAN_PREFIX = "clean/"
+ENRICHED_PREFIX = "enriched/"
+
+
+def raw_key(doc_id: str) -> str:
+    return f"{RAW_PREFIX}{doc_id}"
+
+
+def clean_key(doc_id: str) -> str:
+    return f"{CLEAN_PREFIX}{doc_id}.txt"
+
+
+def enriched_key(doc_id: str) -> str:
+    return f"{ENRICHED_PREFIX}{doc_id}.json"
+
+
+@dataclass(frozen=True)
+class InboxObject:
+    bucket: str
+    key: str
+    size: int
+    content_type: str | None
+
+
+class DocumentStore:
+    """S3 objects of the pipeline. Writes are plain overwrites of content-addressed keys: idempotent."""
+
+    def __init__(self, bucket: str, s3=None):
+        self.bucket = bucket
+        self._s3 = s3 or client("s3")
+
+    def head_inbox(self, bucket: str, key: str) -> InboxObject:
+        head = self._s3.head_object(Bucket=bucket, Key=key)
+        return InboxObject(bucket, key, head["ContentLength"], head.get("ContentType"))
+
+    def read_inbox(self, bucket: str, key: str) -> bytes:
+        return self._s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+
+    def hash_inbox(self, bucket: str, key: str) -> str:
+        """sha256 of an object streamed in chunks (for objects too large to load)."""
+        digest = hashlib.sha256()
+        for chunk in self._s3.get_object(Bucket=bucket, Key=key)["Body"].iter_chunks(1024 * 1024):
+            digest.update(chunk)
+        return digest.hexdigest()
+
+    def put_raw(self, doc_id: str, data: bytes, content_type: str | None = None) -> str:
+        key = raw_key(doc_id)
+        self._s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type or "application/octet-stream")
+        return key
+
+    def put_request(self, doc_id: str, request: dict[str, Any]) -> str:
+        key = f"{raw_key(doc_id)}.request.json"
+        self._put_json(key, request)
+        return key
+
+    def read_raw(self, doc_id: str) -> bytes:
+        return self._s3.get_object(Bucket=self.bucket, Key=raw_key(doc_id))["Body"].read()
+
+    def put_clean(self, doc_id: str, text: str) -> str:
+        key = clean_key(doc_id)
+        self._s3.put_object(Bucket=self.bucket, Key=key, Body=text.encode("utf-8"), ContentType="text/plain; charset=utf-8")
+        return key
+
+    def read_clean(self, doc_id: str) -> str:
+        return self._s3.get_object(Bucket=self.bucket, Key=clean_key(doc_id))["Body"].read().decode("utf-8")
+
+    def put_enriched(self, doc_id: str, document: dict[str, Any]) -> str:
+        key = enriched_key(doc_id)
+        self._put_json(key, document)
+        return key
+
+    def read_enriched(self, doc_id: str) -> dict[str, Any]:
+        body = self._s3.get_object(Bucket=self.bucket, Key=enriched_key(doc_id))["Body"].read()
+        return json.loads(body)
+
+    def _put_json(self, key: str, document: dict[str, Any]) -> None:
+        body = json.dumps(document, ensure_ascii=False).encode("utf-8")
+        self._s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType="application/json")

@@ -1,0 +1,43 @@
+"""Settings read once from environment variables (set by template.yaml or the local emulator)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+def _flag(name: str, default: bool = False) -> bool:
+    return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    document_table: str
+    document_bucket: str
+    fetch_queue_url: str
+    clean_queue_url: str
+    detect_language_queue_url: str
+    extract_entities_queue_url: str
+    max_receive_count: int = 3
+    max_document_bytes: int = 10 * 1024 * 1024
+    max_redirects: int = 5
+    connect_timeout: float = 5.0
+    read_timeout: float = 20.0
+    allow_private_urls: bool = False
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        env = os.environ
+        return cls(
+            document_table=env.get("DOCUMENT_TABLE", ""),
+            document_bucket=env.get("DOCUMENT_BUCKET", ""),
+            fetch_queue_url=env.get("FETCH_QUEUE_URL", ""),
+            clean_queue_url=env.get("CLEAN_QUEUE_URL", ""),
+            detect_language_queue_url=env.get("DETECT_LANGUAGE_QUEUE_URL", ""),
+            extract_entities_queue_url=env.get("EXTRACT_ENTITIES_QUEUE_URL", ""),
+            max_receive_count=int(env.get("MAX_RECEIVE_COUNT", "3")),
+            max_document_bytes=int(env.get("MAX_DOCUMENT_BYTES", str(10 * 1024 * 1024))),
+            max_redirects=int(env.get("MAX_REDIRECTS", "5")),
+            connect_timeout=float(env.get("CONNECT_TIMEOUT_SECONDS", "5")),
+            read_timeout=float(env.get("READ_TIMEOUT_SECONDS", "20")),
+            allow_private_urls=_flag("ALLOW_PRIVATE_URLS"),
+        )

@@ -1,0 +1,85 @@
+"""Messages on the queues, as pydantic models.
+
+S3 notifications are parsed leniently: moto's lack fields that Powertools' strict ``S3Model``
+requires, and keys arrive URL-encoded (``+`` for spaces) in both moto's and AWS's.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import unquote_plus
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class DocumentMessage(BaseModel):
+    """Between stages: which document to work on."""
+
+    model_config = ConfigDict(extra="ignore")
+    doc_id: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class UrlMessage(BaseModel):
+    """On the fetch queue: a URL to download."""
+
+    model_config = ConfigDict(extra="ignore")
+    url: str = Field(min_length=1, max_length=4096)
+    source: str | None = None  # where the URL came from (a URL-list file)
+
+
+class S3Bucket(BaseModel):
+    name: str
+
+
+class S3Object(BaseModel):
+    key: str
+    size: int | None = None
+
+
+class S3Entity(BaseModel):
+    bucket: S3Bucket
+    object: S3Object
+
+
+class S3NotificationRecord(BaseModel):
+    eventSource: str = "aws:s3"
+    eventName: str = "ObjectCreated:Put"
+    eventTime: str | None = None
+    s3: S3Entity
+
+    @property
+    def key(self) -> str:
+        return unquote_plus(self.s3.object.key)
+
+
+class S3Notification(BaseModel):
+    Records: list[S3NotificationRecord]
+
+
+class FetchRequest(BaseModel):
+    """What one message on the fetch queue asks for: S3 objects, a URL, or nothing (a test event)."""
+
+    objects: list[S3NotificationRecord] = []
+    url: UrlMessage | None = None
+
+
+def parse_fetch_message(body: str) -> FetchRequest:
+    """Raises ValueError for a body that is none of the known shapes (a poison message)."""
+    try:
+        payload: Any = json.loads(body)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"message body is not JSON: {error}") from error
+    if not isinstance(payload, dict):
+        raise ValueError("message body is not a JSON object")
+    if payload.get("Event") == "s3:TestEvent":
+        return FetchRequest()
+    try:
+        if "Records" in payload:
+            notification = S3Notification.model_validate(payload)
+            created = [r for r in notification.Records if r.eventSource == "aws:s3" and r.eventName.startswith("ObjectCreated")]
+            return FetchRequest(objects=created)
+        if "url" in payload:
+            return FetchRequest(url=UrlMessage.model_validate(payload))
+    except ValidationError as error:
+        raise ValueError(f"malformed fetch message: {error.errors()[0]['msg']}") from error
+    raise ValueError("unknown fetch message: expected an S3 notification or {\"url\": ...}")

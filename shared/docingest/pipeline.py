@@ -1,0 +1,266 @@
+"""The service layer: what each function does with a message, given the adapters.
+
+Handlers parse their event and call one of ``fetch_s3_object``, ``fetch_url``, ``clean_document``,
+``detect_document_language`` or ``extract_document_entities``. Each step is idempotent: the document
+id is the content hash, objects are content-addressed, and a status moves only from the state the
+stage expects, so a redelivered message changes nothing.
+"""
+from __future__ import annotations
+
+import posixpath
+from collections import Counter
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Callable, Iterator
+from urllib.parse import urlsplit
+
+from docingest.adapters.documents import DocumentRepository
+from docingest.adapters.http import download
+from docingest.adapters.queues import Queues
+from docingest.adapters.storage import DocumentStore, InboxObject
+from docingest.config import Settings
+from docingest.errors import BadInput
+from docingest.lifecycle import STAGE_RESULT, Stage, Status, expected_before, is_past
+from docingest.messages import UrlMessage
+from docingest.models import Entity
+from docingest.stages import fetch as fetch_stage
+from docingest.stages.clean import clean
+from docingest.stages.detect_language import detect_language
+from docingest.stages.extract_entities import extract_entities
+
+BAD_INPUT = "bad_input"  # error_kind of a permanent failure: never retried
+GAVE_UP = "gave_up"  # error_kind after the last delivery attempt: a redrive retries it
+TOP_ENTITIES = 10
+
+
+class Outcome(StrEnum):
+    ADVANCED = "advanced"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # a duplicate delivery or a test event
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    documents: DocumentRepository
+    store: DocumentStore
+    queues: Queues
+
+    @classmethod
+    def from_env(cls) -> "Services":
+        settings = Settings.from_env()
+        return cls(settings, DocumentRepository(settings.document_table), DocumentStore(settings.document_bucket), Queues())
+
+    def next_queue(self, stage: Stage) -> str | None:
+        return {
+            Stage.FETCH: self.settings.clean_queue_url,
+            Stage.CLEAN: self.settings.detect_language_queue_url,
+            Stage.DETECT_LANGUAGE: self.settings.extract_entities_queue_url,
+        }.get(stage)
+
+
+# fetch ----------------------------------------------------------------------------------------
+
+
+def fetch_s3_object(services: Services, bucket: str, key: str, received_at: str | None = None) -> tuple[str, Outcome]:
+    """A file dropped into the inbox: keep its bytes, create the record, hand it to clean."""
+    source = f"s3://{bucket}/{key}"
+    inbox = services.store.head_inbox(bucket, key)
+    if inbox.size > services.settings.max_document_bytes:
+        return _refuse_large_object(services, inbox, source, received_at)
+    data = services.store.read_inbox(bucket, key)
+    return _accept(services, data, source=source, name=key, declared_type=inbox.content_type, received_at=received_at)
+
+
+def fetch_url(services: Services, message: UrlMessage) -> tuple[str, Outcome]:
+    """A URL message: download it within the limits, then as for a dropped file."""
+    settings = services.settings
+    try:
+        result = download(
+            message.url,
+            max_bytes=settings.max_document_bytes,
+            max_redirects=settings.max_redirects,
+            connect_timeout=settings.connect_timeout,
+            read_timeout=settings.read_timeout,
+            allow_private=settings.allow_private_urls,
+        )
+    except BadInput as error:
+        doc_id = url_request_id(message)
+        raw_key = services.store.put_request(doc_id, message.model_dump(exclude_none=True))
+        services.documents.create(doc_id, message.url, {"kind": "url", "url": message.url, "raw_key": raw_key, "via": message.source})
+        return doc_id, _fail(services, doc_id, Stage.FETCH, str(error))
+    name = posixpath.basename(urlsplit(result.url).path)
+    return _accept(services, result.data, source=message.url, name=name, declared_type=result.content_type, url=result.url, via=message.source)
+
+
+def url_request_id(message: UrlMessage) -> str:
+    return fetch_stage.request_id(message.url)
+
+
+def _refuse_large_object(services: Services, inbox: InboxObject, source: str, received_at: str | None) -> tuple[str, Outcome]:
+    doc_id = services.store.hash_inbox(inbox.bucket, inbox.key)
+    attributes = {"kind": "document", "source_name": posixpath.basename(inbox.key), "size_bytes": inbox.size, "raw_key": source}
+    services.documents.create(doc_id, source, attributes, received_at)
+    reason = f"too large: {inbox.size} bytes, the limit is {services.settings.max_document_bytes} (raw input kept at {source})"
+    return doc_id, _fail(services, doc_id, Stage.FETCH, reason)
+
+
+def _accept(
+    services: Services,
+    data: bytes,
+    *,
+    source: str,
+    name: str,
+    declared_type: str | None,
+    received_at: str | None = None,
+    url: str | None = None,
+    via: str | None = None,
+) -> tuple[str, Outcome]:
+    doc_id = fetch_stage.document_id(data)
+    content_type = fetch_stage.sniff_content_type(data, name, declared_type)
+    raw_key = services.store.put_raw(doc_id, data, content_type)
+    attributes = {
+        "kind": "url_list" if content_type == fetch_stage.URL_LIST else "document",
+        "source_name": posixpath.basename(name) or source,
+        "content_type": content_type,
+        "size_bytes": len(data),
+        "raw_key": raw_key,
+        "url": url,
+        "via": via,
+    }
+    services.documents.create(doc_id, source, attributes, received_at)
+
+    def decode(record: dict[str, Any]) -> dict[str, Any]:
+        return {"charset": fetch_stage.decode_bytes(data, fetch_stage.declared_charset(data, declared_type)).charset}
+
+    if content_type == fetch_stage.URL_LIST:
+        return doc_id, _split_url_list(services, doc_id, data, declared_type, source)
+    return doc_id, run_stage(services, Stage.FETCH, doc_id, decode)
+
+
+def _split_url_list(services: Services, doc_id: str, data: bytes, declared_type: str | None, source: str) -> Outcome:
+    """A URL list is done once each of its URLs is queued for fetching as a document of its own."""
+    record = services.documents.get(doc_id)
+    if record is None or record["status"] != Status.RECEIVED:
+        return Outcome.SKIPPED
+    try:
+        decoded = fetch_stage.decode_bytes(data, fetch_stage.declared_charset(data, declared_type))
+        urls = fetch_stage.parse_url_list(decoded.text)
+        if not urls:
+            raise BadInput("empty URL list: no URL found")
+    except BadInput as error:
+        return _fail(services, doc_id, Stage.FETCH, str(error))
+    services.queues.send_many(services.settings.fetch_queue_url, [{"url": url, "source": source} for url in urls])
+    services.documents.complete_url_list(doc_id, {"charset": decoded.charset, "urls_queued": len(urls)})
+    return Outcome.ADVANCED
+
+
+# clean, detect_language, extract_entities -------------------------------------------------------
+
+
+def clean_document(services: Services, doc_id: str) -> Outcome:
+    def work(record: dict[str, Any]) -> dict[str, Any]:
+        raw = services.store.read_raw(doc_id)
+        text = fetch_stage.decode_bytes(raw, record.get("charset")).text
+        result = clean(text, record.get("content_type", fetch_stage.PLAIN_TEXT), record.get("url"))
+        key = services.store.put_clean(doc_id, result.text)
+        metadata = result.model_dump(exclude={"text"}, exclude_none=True)
+        return {**metadata, "clean_key": key, "text_chars": len(result.text)}
+
+    return run_stage(services, Stage.CLEAN, doc_id, work)
+
+
+def detect_document_language(services: Services, doc_id: str) -> Outcome:
+    def work(record: dict[str, Any]) -> dict[str, Any]:
+        result = detect_language(services.store.read_clean(doc_id))
+        return {"language": result.language, "language_confidence": result.confidence}
+
+    return run_stage(services, Stage.DETECT_LANGUAGE, doc_id, work)
+
+
+def extract_document_entities(services: Services, doc_id: str) -> Outcome:
+    def work(record: dict[str, Any]) -> dict[str, Any]:
+        text = services.store.read_clean(doc_id)
+        entities = extract_entities(text, record.get("language"))
+        key = services.store.put_enriched(doc_id, enriched_document(record, text, entities))
+        return {"enriched_key": key, "entity_count": len(entities), "top_entities": top_entities(entities)}
+
+    return run_stage(services, Stage.EXTRACT_ENTITIES, doc_id, work)
+
+
+def enriched_document(record: dict[str, Any], text: str, entities: list[Entity]) -> dict[str, Any]:
+    metadata_fields = ("source", "sources", "source_name", "url", "content_type", "charset", "title", "published",
+                       "author", "site_name", "description", "received_at")
+    return {
+        "doc_id": record["doc_id"],
+        "language": record.get("language"),
+        "language_confidence": record.get("language_confidence"),
+        "title": record.get("title"),
+        "text": text,
+        "entities": [entity.model_dump(exclude_none=True) for entity in entities],
+        "metadata": {field: record[field] for field in metadata_fields if record.get(field) is not None},
+    }
+
+
+def top_entities(entities: list[Entity], limit: int = TOP_ENTITIES) -> list[str]:
+    counts = Counter((entity.text, entity.type) for entity in entities if entity.type != "DATE")
+    return [f"{text} ({kind})" for (text, kind), _ in counts.most_common(limit)]
+
+
+# the stage protocol ----------------------------------------------------------------------------
+
+
+def run_stage(services: Services, stage: Stage, doc_id: str, work: Callable[[dict[str, Any]], dict[str, Any]]) -> Outcome:
+    """Run ``work`` on a document if it is where ``stage`` expects it, then advance and hand on.
+
+    - already at this stage's result (a crash between advancing and handing on): hand on again;
+    - further on, or FAILED for good: a duplicate delivery, nothing changes;
+    - ``work`` raising BadInput: the document ends FAILED with the reason, and the message is done.
+    """
+    record = services.documents.get(doc_id)
+    if record is None:
+        raise LookupError(f"no document record for {doc_id}")
+    status = record["status"]
+    if status == STAGE_RESULT[stage]:
+        _hand_on(services, stage, doc_id)
+        return Outcome.SKIPPED
+    if is_past(status, stage) or (status == Status.FAILED and not _retryable_here(record, stage)):
+        return Outcome.SKIPPED
+    if status not in (expected_before(stage), Status.FAILED):
+        raise RuntimeError(f"document {doc_id} is {status}, not ready for {stage}: retry later")
+    try:
+        attributes = work(record)
+    except BadInput as error:
+        return _fail(services, doc_id, stage, str(error))
+    if services.documents.advance(doc_id, stage, attributes):
+        _hand_on(services, stage, doc_id)
+        return Outcome.ADVANCED
+    return Outcome.SKIPPED
+
+
+def _retryable_here(record: dict[str, Any], stage: Stage) -> bool:
+    return record.get("failed_stage") == stage.value and record.get("error_kind") == GAVE_UP
+
+
+def _hand_on(services: Services, stage: Stage, doc_id: str) -> None:
+    queue = services.next_queue(stage)
+    if queue:
+        services.queues.send(queue, {"doc_id": doc_id})
+
+
+def _fail(services: Services, doc_id: str, stage: Stage, reason: str) -> Outcome:
+    services.documents.fail(doc_id, stage, reason, {"error_kind": BAD_INPUT})
+    return Outcome.FAILED
+
+
+@contextmanager
+def final_attempt_marks_failed(services: Services, stage: Stage, doc_id: str | None, receive_count: int) -> Iterator[None]:
+    """On the last delivery attempt, an error marks the document FAILED before the message goes to the DLQ."""
+    try:
+        yield
+    except Exception as error:
+        if doc_id and receive_count >= services.settings.max_receive_count:
+            reason = f"gave up after {receive_count} attempts: {error.__class__.__name__}: {error}"
+            services.documents.fail(doc_id, stage, reason, {"error_kind": GAVE_UP})
+        raise

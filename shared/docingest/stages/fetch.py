@@ -1,0 +1,164 @@
+"""Fetch stage logic: document identity, content-type sniffing, bytes to text, URL checks.
+
+Pure functions; the S3 and HTTP I/O live in ``docingest.adapters``.
+"""
+from __future__ import annotations
+
+import codecs
+import hashlib
+import ipaddress
+import re
+import unicodedata
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import charset_normalizer
+
+from docingest.errors import BadInput
+
+HTML = "text/html"
+PLAIN_TEXT = "text/plain"
+URL_LIST = "text/uri-list"
+
+_HTML_EXTENSIONS = (".html", ".htm", ".xhtml", ".shtml")
+_URL_LIST_EXTENSIONS = (".urls", ".uri", ".uris")
+_HTML_SNIFF = re.compile(rb"<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>]|<p[\s>]|<div[\s>]", re.I)
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+_HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_.:-]+)", re.I)
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+MAX_URL_LENGTH = 2048
+
+
+@dataclass(frozen=True)
+class Decoded:
+    text: str
+    charset: str
+
+
+def document_id(data: bytes) -> str:
+    """The document id: sha256 of the raw bytes, so the same content always gets the same id."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def request_id(url: str) -> str:
+    """Id of a URL request whose content could not be fetched (there are no bytes to hash)."""
+    return hashlib.sha256(b"url:" + url.encode("utf-8")).hexdigest()
+
+
+def sniff_content_type(data: bytes, name: str = "", declared: str | None = None) -> str:
+    """HTML, plain text or a URL list, from the declared type, the file name, then the bytes."""
+    declared_type = (declared or "").split(";")[0].strip().lower()
+    if declared_type in (HTML, "application/xhtml+xml"):
+        return HTML
+    if declared_type == URL_LIST:
+        return URL_LIST
+    lower_name = name.lower()
+    if lower_name.endswith(_HTML_EXTENSIONS):
+        return HTML
+    if lower_name.endswith(_URL_LIST_EXTENSIONS):
+        return URL_LIST
+    if _HTML_SNIFF.search(data[:4096]):
+        return HTML
+    return PLAIN_TEXT
+
+
+def declared_charset(data: bytes, content_type_header: str | None = None) -> str | None:
+    """Charset from the HTTP Content-Type header, else from an HTML meta tag."""
+    if content_type_header and (match := _HEADER_CHARSET.search(content_type_header)):
+        return match.group(1)
+    if match := _META_CHARSET.search(data[:8192]):
+        return match.group(1).decode("ascii", "ignore")
+    return None
+
+
+def decode_bytes(data: bytes, charset: str | None = None) -> Decoded:
+    """Bytes to NFC text: BOM, then the declared charset, then UTF-8, then detection.
+
+    Raises BadInput for empty, binary or undecodable input.
+    """
+    if not data.strip():
+        raise BadInput("empty input: the document has no content")
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return _finish(data.decode(encoding, errors="replace"), encoding)
+    if b"\x00" in data[:8192]:
+        raise BadInput("binary content: NUL bytes found, not a text or HTML document")
+    for candidate in (_known_codec(charset), "utf-8"):
+        if candidate:
+            try:
+                return _finish(data.decode(candidate), candidate)
+            except UnicodeDecodeError:
+                continue
+    best = charset_normalizer.from_bytes(data[:200_000]).best()
+    if best is None or best.encoding is None:
+        raise BadInput("undecodable content: no text encoding fits these bytes")
+    return _finish(data.decode(best.encoding, errors="replace"), best.encoding)
+
+
+def _known_codec(charset: str | None) -> str | None:
+    if not charset:
+        return None
+    try:
+        return codecs.lookup(charset).name
+    except LookupError:
+        return None
+
+
+def _finish(text: str, charset: str) -> Decoded:
+    if _control_share(text) > 0.05:
+        raise BadInput(f"binary content: too many control characters after decoding as {charset}")
+    return Decoded(text=unicodedata.normalize("NFC", text), charset=charset)
+
+
+def _control_share(text: str) -> float:
+    sample = text[:20_000]
+    if not sample:
+        return 0.0
+    controls = sum(1 for ch in sample if unicodedata.category(ch) in ("Cc", "Cs", "Co") and ch not in "\t\n\r\f")
+    return controls / len(sample)
+
+
+def parse_url_list(text: str) -> list[str]:
+    """URLs of a URL-list file: one per line; blank lines and '#' comments ignored."""
+    urls = [line.strip() for line in text.splitlines()]
+    return [url for url in urls if url and not url.startswith("#")]
+
+
+def check_url(url: str, allow_private: bool = False, resolve=None) -> str:
+    """Return the URL if it may be fetched; raise BadInput otherwise.
+
+    Only http/https, a host, a sane length, and (unless allowed) no loopback, private,
+    link-local or reserved address, literal or resolved. ``resolve(host) -> list[str]``.
+    """
+    if not url or len(url) > MAX_URL_LENGTH:
+        raise BadInput(f"invalid URL: empty or longer than {MAX_URL_LENGTH} characters")
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() not in ("http", "https"):
+        raise BadInput(f"unsupported URL scheme {parts.scheme!r}: only http and https are fetched")
+    if not parts.hostname:
+        raise BadInput("invalid URL: no host")
+    if not allow_private:
+        addresses = [parts.hostname] if _is_ip(parts.hostname) else (resolve(parts.hostname) if resolve else [])
+        for address in addresses:
+            if _is_internal(address):
+                raise BadInput(f"refused URL: host {parts.hostname} is an internal address ({address})")
+    return url.strip()
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        return False
+
+
+def _is_internal(address: str) -> bool:
+    ip = ipaddress.ip_address(address)
+    return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast or ip.is_unspecified
