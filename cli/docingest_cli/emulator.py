@@ -1,0 +1,303 @@
+"""The embedded emulator: moto's server on loopback, the template's resources created on it, and
+one poller per SQS event-source mapping calling the function handlers in this process.
+
+A development tool beside the product: no function imports it.
+"""
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import json
+import logging
+import os
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import boto3
+
+from docingest_cli.deployment import Deployment, Function, QueueMapping
+
+log = logging.getLogger("docingest.emulator")
+LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
+DEFAULT_RETRY_DELAY = 1
+QUIET_POWERTOOLS = {"POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_DEV": "false"}
+
+
+def reset_clients() -> None:
+    """Forget boto3 clients and settings cached by the shared code (they hold the endpoint)."""
+    from docingest import handler
+    from docingest.adapters import aws
+
+    aws.client.cache_clear()
+    aws.resource.cache_clear()
+    handler.services.cache_clear()
+
+
+def local_environment(endpoint: str, region: str) -> dict[str, str]:
+    return {**LOCAL_CREDENTIALS, "AWS_ENDPOINT_URL": endpoint, "AWS_DEFAULT_REGION": region, "AWS_REGION": region}
+
+
+class EmbeddedServer:
+    """moto's threaded server on 127.0.0.1 (port 0 picks a free one)."""
+
+    def __init__(self, port: int = 0):
+        from moto.server import ThreadedMotoServer
+
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+
+    def start(self) -> str:
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        return f"http://{host}:{port}"
+
+    def stop(self) -> None:
+        self._server.stop()
+
+
+# provisioning ------------------------------------------------------------------------------
+
+
+def provision(deployment: Deployment, session: boto3.session.Session, endpoint: str) -> None:
+    """Create every queue, table and bucket the template declares, and wire bucket notifications."""
+    resolver = deployment.resolver(endpoint)
+    sqs, s3, dynamodb = (session.client(name, endpoint_url=endpoint) for name in ("sqs", "s3", "dynamodb"))
+    queues = deployment.of_type("AWS::SQS::Queue")
+    for logical_id in sorted(queues, key=lambda lid: "RedrivePolicy" in queues[lid].get("Properties", {})):
+        properties = resolver.resolve(queues[logical_id].get("Properties", {}))
+        sqs.create_queue(QueueName=deployment.physical_ids[logical_id], Attributes=_queue_attributes(properties))
+    for logical_id, resource in deployment.of_type("AWS::DynamoDB::Table").items():
+        with contextlib.suppress(dynamodb.exceptions.ResourceInUseException):
+            dynamodb.create_table(TableName=deployment.physical_ids[logical_id], **_table_arguments(resolver.resolve(resource["Properties"])))
+    for logical_id, resource in deployment.of_type("AWS::S3::Bucket").items():
+        bucket = deployment.physical_ids[logical_id]
+        with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou, s3.exceptions.BucketAlreadyExists):
+            s3.create_bucket(Bucket=bucket, **({} if deployment.region == "us-east-1" else
+                                               {"CreateBucketConfiguration": {"LocationConstraint": deployment.region}}))
+        notifications = resolver.resolve(resource.get("Properties", {}).get("NotificationConfiguration", {}))
+        if notifications.get("QueueConfigurations"):
+            s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={"QueueConfigurations": [
+                {"QueueArn": item["Queue"], "Events": [item["Event"]], **({"Filter": item["Filter"]} if "Filter" in item else {})}
+                for item in notifications["QueueConfigurations"]
+            ]})
+
+
+def _queue_attributes(properties: dict[str, Any]) -> dict[str, str]:
+    attributes = {}
+    for key in ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds", "ReceiveMessageWaitTimeSeconds", "MaximumMessageSize"):
+        if key in properties:
+            attributes[key] = str(properties[key])
+    if "RedrivePolicy" in properties:
+        policy = properties["RedrivePolicy"]
+        attributes["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": policy["deadLetterTargetArn"],
+                                                  "maxReceiveCount": int(policy["maxReceiveCount"])})
+    return attributes
+
+
+def _table_arguments(properties: dict[str, Any]) -> dict[str, Any]:
+    keys = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "LocalSecondaryIndexes", "BillingMode", "ProvisionedThroughput")
+    return {key: properties[key] for key in keys if key in properties}
+
+
+# handlers -----------------------------------------------------------------------------------
+
+
+def load_handler(function: Function) -> Callable[[dict, Any], Any]:
+    """Import ``app.lambda_handler`` from the function's CodeUri, as Lambda would."""
+    module_name, attribute = function.handler.rsplit(".", 1)
+    path = function.code_path / f"{module_name.replace('.', '/')}.py"
+    spec = importlib.util.spec_from_file_location(f"docingest_functions.{function.logical_id}", path)
+    module = importlib.util.module_from_spec(spec)
+    with contextlib.redirect_stdout(sys.stderr):  # Powertools logs to stdout; keep ours for results
+        spec.loader.exec_module(module)
+    return getattr(module, attribute)
+
+
+@dataclass
+class LambdaContext:
+    function_name: str
+    timeout: int
+    region: str
+    memory_limit_in_mb: int = 1024
+    function_version: str = "$LATEST"
+
+    def __post_init__(self) -> None:
+        self.aws_request_id = str(uuid.uuid4())
+        self.invoked_function_arn = f"arn:aws:lambda:{self.region}:123456789012:function:{self.function_name}"
+        self.log_group_name = f"/aws/lambda/{self.function_name}"
+        self.log_stream_name = time.strftime("%Y/%m/%d/[$LATEST]") + uuid.uuid4().hex
+        self._deadline = time.monotonic() + self.timeout
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> dict[str, Any]:
+    """The event Lambda's SQS event-source mapping delivers, built from ReceiveMessage output."""
+    return {"Records": [{
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": message.get("Attributes", {}),
+        "messageAttributes": message.get("MessageAttributes", {}),
+        "md5OfBody": message.get("MD5OfBody", ""),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": region,
+    } for message in messages]}
+
+
+# polling -------------------------------------------------------------------------------------
+
+
+class QueuePoller(threading.Thread):
+    """Polls one queue the way Lambda's event-source mapping does.
+
+    Batches up to BatchSize within MaximumBatchingWindowInSeconds, honours partial batch failure
+    responses, deletes what succeeded, and leaves failures to the queue: they come back after
+    ``retry_delay`` seconds (None: after the full visibility timeout, as on AWS) and go to the
+    DLQ after maxReceiveCount deliveries (moto applies the redrive policy).
+    """
+
+    def __init__(self, sqs, mapping: QueueMapping, queue_url: str, queue_arn: str, function: Function,
+                 handler: Callable, region: str, invoke_lock: threading.Lock, stop: threading.Event,
+                 retry_delay: int | None = DEFAULT_RETRY_DELAY):
+        super().__init__(name=f"poller-{mapping.function}", daemon=True)
+        self.sqs, self.mapping, self.queue_url, self.queue_arn = sqs, mapping, queue_url, queue_arn
+        self.function, self.handler, self.region = function, handler, region
+        self.invoke_lock, self.stop_event, self.retry_delay = invoke_lock, stop, retry_delay
+        self.invocations = 0
+
+    def run(self) -> None:
+        while not self.stop_event.is_set():
+            try:
+                messages = self._receive_batch()
+                if messages:
+                    self._invoke(messages)
+            except Exception:  # keep polling, as the real service does
+                if not self.stop_event.is_set():
+                    log.exception("poller %s failed", self.mapping.function)
+                    time.sleep(0.5)
+
+    def _receive_batch(self) -> list[dict[str, Any]]:
+        messages: list[dict[str, Any]] = []
+        deadline = time.monotonic() + self.mapping.batching_window
+        while len(messages) < self.mapping.batch_size and not self.stop_event.is_set():
+            response = self.sqs.receive_message(
+                QueueUrl=self.queue_url,
+                MaxNumberOfMessages=min(10, self.mapping.batch_size - len(messages)),
+                WaitTimeSeconds=1 if not messages else 0,
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            )
+            received = response.get("Messages", [])
+            messages.extend(received)
+            if not messages or not received or time.monotonic() >= deadline:
+                break
+        return messages
+
+    def _invoke(self, messages: list[dict[str, Any]]) -> None:
+        event = sqs_event(messages, self.queue_arn, self.region)
+        context = LambdaContext(self.function.logical_id, self.function.timeout, self.region)
+        failed: set[str]
+        with self.invoke_lock:
+            self.invocations += 1
+            try:
+                with contextlib.redirect_stdout(sys.stderr):
+                    response = self.handler(event, context)
+                failed = self._failed_ids(response, messages)
+            except Exception:
+                log.exception("%s raised: the whole batch is retried", self.function.logical_id)
+                failed = {message["MessageId"] for message in messages}
+        succeeded = [m for m in messages if m["MessageId"] not in failed]
+        for start in range(0, len(succeeded), 10):
+            self.sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(succeeded[start:start + 10])])
+        if self.retry_delay is not None:
+            for message in messages:
+                if message["MessageId"] in failed:
+                    self.sqs.change_message_visibility(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"],
+                                                       VisibilityTimeout=self.retry_delay)
+
+    def _failed_ids(self, response: Any, messages: list[dict[str, Any]]) -> set[str]:
+        if not self.mapping.report_batch_item_failures or not isinstance(response, dict):
+            return set()
+        ids = {item.get("itemIdentifier") for item in response.get("batchItemFailures", [])}
+        known = {message["MessageId"] for message in messages}
+        return ids if ids <= known else known  # an unknown id fails the whole batch, as on AWS
+
+
+class Emulator:
+    """Start with ``with Emulator(deployment) as emulator:``; ``emulator.endpoint`` is its URL."""
+
+    def __init__(self, deployment: Deployment, port: int = 0, retry_delay: int | None = DEFAULT_RETRY_DELAY,
+                 extra_environment: dict[str, str] | None = None, external_endpoint: str | None = None):
+        self.deployment = deployment
+        self.port = port
+        self.external_endpoint = external_endpoint
+        self.retry_delay = retry_delay
+        self.extra_environment = extra_environment or {}
+        self.endpoint = ""
+        self.pollers: list[QueuePoller] = []
+        self.handlers: dict[str, Callable] = {}
+        self._server: EmbeddedServer | None = None
+        self._stop = threading.Event()
+        self._saved_environment: dict[str, str | None] = {}
+
+    def __enter__(self) -> "Emulator":
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        if self.external_endpoint:
+            self.endpoint = self.external_endpoint
+        else:
+            self._server = EmbeddedServer(self.port)
+            self.endpoint = self._server.start()
+        region = self.deployment.region
+        credentials = local_environment(self.endpoint, region)
+        if self.external_endpoint:  # keep the user's credentials for LocalStack and the like
+            credentials = {key: value for key, value in credentials.items() if key not in os.environ or key.startswith("AWS_ENDPOINT")}
+        self._set_environment({**self.deployment.settings_environment(self.endpoint), **QUIET_POWERTOOLS, **credentials,
+                               **self.extra_environment})
+        reset_clients()
+        session = boto3.session.Session(region_name=region)
+        provision(self.deployment, session, self.endpoint)
+        functions = self.deployment.functions(self.endpoint)
+        self.handlers = {logical_id: load_handler(function) for logical_id, function in functions.items()}
+        sqs = session.client("sqs", endpoint_url=self.endpoint)
+        resolver = self.deployment.resolver(self.endpoint)
+        invoke_lock = threading.Lock()
+        for mapping in self.deployment.queue_mappings():
+            poller = QueuePoller(
+                sqs, mapping,
+                queue_url=resolver.refs[mapping.queue_logical_id],
+                queue_arn=resolver.attributes[(mapping.queue_logical_id, "Arn")],
+                function=functions[mapping.function], handler=self.handlers[mapping.function],
+                region=region, invoke_lock=invoke_lock, stop=self._stop, retry_delay=self.retry_delay,
+            )
+            poller.start()
+            self.pollers.append(poller)
+
+    def stop(self) -> None:
+        self._stop.set()
+        for poller in self.pollers:
+            poller.join(timeout=5)
+        if self._server:
+            self._server.stop()
+        for key, value in self._saved_environment.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+    def _set_environment(self, variables: dict[str, str]) -> None:
+        for key, value in variables.items():
+            self._saved_environment.setdefault(key, os.environ.get(key))
+            os.environ[key] = value

@@ -1,0 +1,354 @@
+"""The ``ingest`` command line: run the pipeline locally, drop files, inspect documents, run stages."""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+from docingest_cli import stage_runner
+from docingest_cli.deployment import DEFAULT_STACK, Deployment
+from docingest_cli.emulator import DEFAULT_RETRY_DELAY, Emulator, load_handler, sqs_event, LambdaContext
+from docingest_cli.target import Target, default_template
+
+DEFAULT_REGION = "us-east-1"
+DEFAULT_PORT = 4577
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    return args.command(args) or 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--template", type=Path, default=None, help="SAM template (default: ./template.yaml)")
+    common.add_argument("--endpoint-url", default=os.environ.get("AWS_ENDPOINT_URL"),
+                        help="use this endpoint (a running `ingest up`, moto_server, LocalStack) instead of the embedded emulator")
+    common.add_argument("--region", default=os.environ.get("AWS_DEFAULT_REGION", DEFAULT_REGION))
+    common.add_argument("--stack-name", default=DEFAULT_STACK, help="CloudFormation stack to look resources up in")
+    common.add_argument("--aws", action="store_true", help="target real AWS (the deployed stack), not an emulator")
+
+    parser = argparse.ArgumentParser(prog="ingest", description=__doc__)
+    commands = parser.add_subparsers(title="commands")
+
+    up = commands.add_parser("up", parents=[common], help="start the local emulator and run the pipeline until interrupted")
+    up.add_argument("--port", type=int, default=DEFAULT_PORT)
+    up.add_argument("--retry-delay", type=int, default=DEFAULT_RETRY_DELAY,
+                    help="seconds before a failed message is retried (-1: the queue's full visibility timeout)")
+    up.set_defaults(command=cmd_up)
+
+    run = commands.add_parser("run", parents=[common], help="process files end to end and print the results")
+    run.add_argument("paths", nargs="+", type=Path)
+    run.add_argument("--output", choices=("table", "json"), default="table")
+    run.add_argument("--timeout", type=float, default=300, help="seconds to wait for every document")
+    run.set_defaults(command=cmd_run)
+
+    drop = commands.add_parser("drop", parents=[common], help="copy files into the inbox bucket")
+    drop.add_argument("paths", nargs="+", type=Path)
+    drop.set_defaults(command=cmd_drop)
+
+    status = commands.add_parser("status", parents=[common], help="documents by status, queue and DLQ depths")
+    status.set_defaults(command=cmd_status)
+
+    show = commands.add_parser("show", parents=[common], help="one document: record, clean text head, entities")
+    show.add_argument("doc_id")
+    show.set_defaults(command=cmd_show)
+
+    invoke = commands.add_parser("invoke", parents=[common], help="call one function's handler with a sample event")
+    invoke.add_argument("function", help="fetch, clean, detect_language, extract_entities (or a logical id)")
+    invoke.add_argument("--event", type=Path, required=True)
+    invoke.set_defaults(command=cmd_invoke)
+
+    redrive = commands.add_parser("redrive", parents=[common], help="move messages from dead-letter queues back")
+    redrive.add_argument("queue", nargs="?", help="fetch, clean, detect_language, extract_entities (default: all)")
+    redrive.set_defaults(command=cmd_redrive)
+
+    stage = commands.add_parser("stage", help="run one stage offline over JSONL (stdin to stdout)")
+    stage.add_argument("name", choices=stage_runner.STAGES)
+    stage.set_defaults(command=cmd_stage)
+    return parser
+
+
+# targets ----------------------------------------------------------------------------------------
+
+
+def _template(args: argparse.Namespace) -> Path:
+    return args.template or default_template()
+
+
+@contextlib.contextmanager
+def target_for(args: argparse.Namespace, start_pipeline: bool = False) -> Iterator[Target]:
+    """An external endpoint or AWS when asked for, else a fresh embedded emulator."""
+    template = _template(args)
+    if args.endpoint_url or args.aws:
+        yield Target.connect(template, args.region, args.stack_name, None if args.aws else args.endpoint_url)
+        return
+    if not start_pipeline:
+        raise SystemExit("nothing to inspect: start `ingest up` and pass --endpoint-url, or target AWS with --aws")
+    with Emulator(Deployment.load(template, args.region, args.stack_name)) as emulator:
+        yield Target(emulator.deployment, emulator.endpoint)
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    deployment = Deployment.load(_template(args), args.region, args.stack_name)
+    retry_delay = None if args.retry_delay < 0 else args.retry_delay
+    emulator = Emulator(deployment, port=args.port, retry_delay=retry_delay, external_endpoint=args.endpoint_url)
+    emulator.start()
+    target = Target(deployment, emulator.endpoint)
+    print(f"docingest emulator at {emulator.endpoint} (region {args.region})")
+    print(f"  inbox:  s3://{target.inbox_bucket}/   e.g. aws --endpoint-url {emulator.endpoint} s3 cp page.html s3://{target.inbox_bucket}/")
+    print(f"  table:  {target.environment['DOCUMENT_TABLE']}   bucket: {target.environment['DOCUMENT_BUCKET']}")
+    print(f"  others: ingest status --endpoint-url {emulator.endpoint}")
+    print("Ctrl-C to stop.", flush=True)
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    try:
+        while not stopped.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    emulator.stop()
+    return 0
+
+
+# dropping and waiting ------------------------------------------------------------------------------
+
+
+def collect_files(paths: list[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.parts)))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise SystemExit(f"no such file or directory: {path}")
+    return files
+
+
+def drop_files(target: Target, files: list[Path], progress: bool = True) -> list[dict[str, Any]]:
+    from docingest.stages.fetch import document_id
+
+    s3 = target.client("s3")
+    dropped = []
+    for index, path in enumerate(files, 1):
+        data = path.read_bytes()
+        key = f"{int(time.time())}/{path.as_posix().lstrip('./').replace('../', '')}"
+        s3.put_object(Bucket=target.inbox_bucket, Key=key, Body=data)
+        dropped.append({"source": str(path), "doc_id": document_id(data), "key": key, "dropped_at": time.monotonic()})
+        if progress:
+            _progress(index, len(files), path.name)
+    return dropped
+
+
+def _progress(done: int, total: int, label: str) -> None:
+    width = 30
+    filled = int(width * done / total)
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {label[:40]:<40}")
+    if done == total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+def wait_for(target: Target, dropped: list[dict[str, Any]], timeout: float) -> dict[str, dict[str, Any]]:
+    records: dict[str, dict[str, Any]] = {}
+    finished_at: dict[str, float] = {}
+    deadline = time.monotonic() + timeout
+    pending = {item["doc_id"] for item in dropped}
+    while pending and time.monotonic() < deadline:
+        for doc_id in list(pending):
+            record = target.documents.get(doc_id)
+            if record:
+                records[doc_id] = record
+                if record["status"] in ("DONE", "FAILED"):
+                    pending.discard(doc_id)
+                    finished_at[doc_id] = time.monotonic()
+        if pending:
+            time.sleep(0.2)
+    for item in dropped:
+        item["seconds"] = round(finished_at[item["doc_id"]] - item["dropped_at"], 2) if item["doc_id"] in finished_at else None
+    return records
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    files = collect_files(args.paths)
+    if not files:
+        raise SystemExit("no files to process")
+    with target_for(args, start_pipeline=True) as target:
+        dropped = drop_files(target, files, progress=args.output == "table" and sys.stderr.isatty())
+        records = wait_for(target, dropped, args.timeout)
+        results = [result_row(target, item, records.get(item["doc_id"])) for item in dropped]
+    if args.output == "json":
+        for row in results:
+            print(json.dumps(row, ensure_ascii=False))
+    else:
+        print_table(results)
+    unfinished = [row for row in results if row["status"] not in ("DONE", "FAILED")]
+    if unfinished:
+        print(f"{len(unfinished)} document(s) unfinished after {args.timeout:.0f}s", file=sys.stderr)
+        return 1
+    return 0
+
+
+def result_row(target: Target, item: dict[str, Any], record: dict[str, Any] | None) -> dict[str, Any]:
+    record = record or {}
+    row: dict[str, Any] = {
+        "source": item["source"],
+        "doc_id": item["doc_id"],
+        "status": record.get("status", "MISSING"),
+        "error": record.get("error"),
+        "failed_stage": record.get("failed_stage"),
+        "language": record.get("language"),
+        "language_confidence": record.get("language_confidence"),
+        "title": record.get("title"),
+        "published": record.get("published"),
+        "seconds": item.get("seconds"),
+        "text": None,
+        "entities": [],
+    }
+    if record.get("status") == "DONE" and record.get("enriched_key"):
+        enriched = target.store.read_enriched(item["doc_id"])
+        row["text"] = enriched["text"]
+        row["entities"] = [{k: e[k] for k in ("text", "type", "start", "end", "value") if k in e} for e in enriched["entities"]]
+    return row
+
+
+def print_table(rows: list[dict[str, Any]]) -> None:
+    headers = ("file", "lang", "status", "top entities", "time")
+    table = []
+    for row in rows:
+        if row["status"] == "FAILED":
+            detail = f"{row['failed_stage']}: {row['error']}"
+        else:
+            counts: dict[tuple[str, str], int] = {}
+            for entity in row["entities"]:
+                if entity["type"] != "DATE":
+                    counts[(entity["text"], entity["type"])] = counts.get((entity["text"], entity["type"]), 0) + 1
+            top = sorted(counts.items(), key=lambda kv: -kv[1])[:4]
+            detail = ", ".join(f"{text} ({kind})" for (text, kind), _ in top)
+        seconds = f"{row['seconds']:.1f}s" if row["seconds"] is not None else "-"
+        table.append((_shorten(row["source"], 36), row["language"] or "-", row["status"], _shorten(detail, 70), seconds))
+    widths = [max(len(str(line[i])) for line in [headers, *table]) for i in range(len(headers))]
+    for line in [headers, tuple("-" * w for w in widths), *table]:
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(line, widths)).rstrip())
+    done = sum(row["status"] == "DONE" for row in rows)
+    failed = sum(row["status"] == "FAILED" for row in rows)
+    print(f"\n{len(rows)} files: {done} DONE, {failed} FAILED, {len(rows) - done - failed} unfinished")
+
+
+def _shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def cmd_drop(args: argparse.Namespace) -> int:
+    files = collect_files(args.paths)
+    with target_for(args) as target:
+        for item in drop_files(target, files, progress=True):
+            print(f"{item['doc_id']}  s3://{target.inbox_bucket}/{item['key']}")
+    return 0
+
+
+# inspecting ------------------------------------------------------------------------------------
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    with target_for(args) as target:
+        counts = target.documents.count_by_status()
+        print("documents")
+        for status, count in counts.items():
+            print(f"  {status:<18} {count}")
+        sqs = target.client("sqs")
+        print("queues                             visible  in flight")
+        for logical_id, url in target.queue_urls().items():
+            attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+            print(f"  {logical_id:<32} {attributes['ApproximateNumberOfMessages']:>7}  {attributes['ApproximateNumberOfMessagesNotVisible']:>9}")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    with target_for(args) as target:
+        record = target.documents.get(args.doc_id)
+        if not record:
+            print(f"no document {args.doc_id}", file=sys.stderr)
+            return 1
+        print(json.dumps(record, indent=2, ensure_ascii=False, default=str))
+        if record.get("clean_key"):
+            text = target.store.read_clean(args.doc_id)
+            print("\n--- clean text (head) ---")
+            print(text[:800] + ("…" if len(text) > 800 else ""))
+        if record.get("enriched_key"):
+            entities = target.store.read_enriched(args.doc_id)["entities"]
+            print(f"\n--- entities ({len(entities)}) ---")
+            for entity in entities[:50]:
+                print(f"  {entity['type']:<5} {entity['start']:>6}-{entity['end']:<6} {entity['text']}")
+    return 0
+
+
+FUNCTION_ALIASES = {"fetch": "FetchFunction", "clean": "CleanFunction", "detect_language": "DetectLanguageFunction",
+                    "detect-language": "DetectLanguageFunction", "extract_entities": "ExtractEntitiesFunction",
+                    "extract-entities": "ExtractEntitiesFunction"}
+QUEUE_ALIASES = {"fetch": "FetchQueue", "clean": "CleanQueue", "detect_language": "DetectLanguageQueue",
+                 "detect-language": "DetectLanguageQueue", "extract_entities": "ExtractEntitiesQueue",
+                 "extract-entities": "ExtractEntitiesQueue"}
+
+
+def cmd_invoke(args: argparse.Namespace) -> int:
+    """Like `sam local invoke`, without Docker: the handler runs here against the target."""
+    event = json.loads(args.event.read_text(encoding="utf-8"))
+    with target_for(args, start_pipeline=True) as target:
+        logical_id = FUNCTION_ALIASES.get(args.function, args.function)
+        functions = target.deployment.functions(target.endpoint)
+        if logical_id not in functions:
+            raise SystemExit(f"unknown function {args.function}: one of {', '.join(sorted(functions))}")
+        function = functions[logical_id]
+        os.environ.update(function.environment)
+        handler = load_handler(function)
+        response = handler(event, LambdaContext(logical_id, function.timeout, target.deployment.region))
+        print(json.dumps(response, indent=2, ensure_ascii=False, default=str))
+    return 0
+
+
+def cmd_redrive(args: argparse.Namespace) -> int:
+    with target_for(args) as target:
+        sqs = target.client("sqs")
+        urls = target.queue_urls()
+        pairs = target.deployment.dead_letter_queues()
+        chosen = [QUEUE_ALIASES.get(args.queue, args.queue)] if args.queue else list(pairs)
+        for queue in chosen:
+            if queue not in pairs:
+                raise SystemExit(f"unknown queue {args.queue}: one of {', '.join(pairs)}")
+            moved = move_messages(sqs, urls[pairs[queue]], urls[queue])
+            print(f"{pairs[queue]} -> {queue}: {moved} message(s)")
+    return 0
+
+
+def move_messages(sqs, source_url: str, destination_url: str) -> int:
+    moved = 0
+    while True:
+        messages = sqs.receive_message(QueueUrl=source_url, MaxNumberOfMessages=10, WaitTimeSeconds=0,
+                                       MessageAttributeNames=["All"]).get("Messages", [])
+        if not messages:
+            return moved
+        for message in messages:
+            sqs.send_message(QueueUrl=destination_url, MessageBody=message["Body"])
+            sqs.delete_message(QueueUrl=source_url, ReceiptHandle=message["ReceiptHandle"])
+            moved += 1
+
+
+def cmd_stage(args: argparse.Namespace) -> int:
+    return stage_runner.run(args.name, sys.stdin, sys.stdout)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
