@@ -312,11 +312,30 @@ def cmd_invoke(args: argparse.Namespace) -> int:
         if logical_id not in functions:
             raise SystemExit(f"unknown function {args.function}: one of {', '.join(sorted(functions))}")
         function = functions[logical_id]
+        if not (args.endpoint_url or args.aws):
+            upload_missing_objects(target, event, _template(args).parent)
         os.environ.update(function.environment)
         handler = load_handler(function)
-        response = handler(event, LambdaContext(logical_id, function.timeout, target.deployment.region))
+        try:
+            response = handler(event, LambdaContext(logical_id, function.timeout, target.deployment.region))
+        except Exception as error:  # Powertools raises when every record failed: Lambda retries the batch
+            print(f"{logical_id} raised {error.__class__.__name__}: {error}", file=sys.stderr)
+            return 1
         print(json.dumps(response, indent=2, ensure_ascii=False, default=str))
     return 0
+
+
+def upload_missing_objects(target: Target, event: dict[str, Any], root: Path) -> None:
+    """On a fresh emulator, put the objects an S3 event names into the inbox from files of the same path."""
+    from docingest.messages import parse_fetch_message
+
+    s3 = target.client("s3")
+    for record in event.get("Records", []):
+        with contextlib.suppress(ValueError):
+            for item in parse_fetch_message(record.get("body", "")).objects:
+                local = root / item.key
+                if item.s3.bucket.name == target.inbox_bucket and local.is_file():
+                    s3.put_object(Bucket=target.inbox_bucket, Key=item.key, Body=local.read_bytes())
 
 
 def cmd_redrive(args: argparse.Namespace) -> int:

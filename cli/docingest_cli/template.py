@@ -50,7 +50,9 @@ def translate(sam: dict[str, Any], region: str = "us-east-1", parameters: dict[s
     parameter_values = {"AWS::Region": region, "AWS::AccountId": ACCOUNT_ID, "AWS::Partition": "aws", **(parameters or {})}
     translator = Translator(None, Parser(), boto_session=boto3.session.Session(region_name=region))
     # Offline there is no IAM to look up managed policy ARNs in: the template uses none.
-    return translator.translate(sam, parameter_values=parameter_values, get_managed_policy_map=dict)
+    translated = translator.translate(sam, parameter_values=parameter_values, get_managed_policy_map=dict)
+    translator.metrics.publish()  # to its dummy publisher; else it warns of "unpublished metrics"
+    return translated
 
 
 @dataclass

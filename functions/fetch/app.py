@@ -8,7 +8,9 @@ from docingest.messages import parse_fetch_message
 
 
 def record_handler(record: SQSRecord) -> None:
-    request = parse_fetch_message(record.body)  # a test event yields no work
+    request = parse_fetch_message(record.body)
+    if not (request.url or request.objects):  # s3:TestEvent
+        count(Stage.FETCH, pipeline.Outcome.SKIPPED, "-")
     if request.url:
         attempt = int(record.attributes.approximate_receive_count)
         with pipeline.final_attempt_marks_failed(services(), Stage.FETCH, pipeline.url_request_id(request.url), attempt):

@@ -33,6 +33,9 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 MAX_URL_LENGTH = 2048
+# Legacy encodings by how common they are on the web: the tie-breaker between equally good guesses.
+_WEB_ENCODINGS = ["utf_8", "cp1252", "latin_1", "cp1251", "gb18030", "gb2312", "shift_jis", "euc_jp", "euc_kr",
+                  "big5", "cp1250", "iso8859_2", "cp1256", "cp1253", "cp1254", "cp1255", "cp874", "koi8_r"]
 
 
 @dataclass(frozen=True)
@@ -95,10 +98,20 @@ def decode_bytes(data: bytes, charset: str | None = None) -> Decoded:
                 return _finish(data.decode(candidate), candidate)
             except UnicodeDecodeError:
                 continue
-    best = charset_normalizer.from_bytes(data[:200_000]).best()
-    if best is None or best.encoding is None:
+    encoding = _detect_encoding(data[:200_000])
+    if encoding is None:
         raise BadInput("undecodable content: no text encoding fits these bytes")
-    return _finish(data.decode(best.encoding, errors="replace"), best.encoding)
+    return _finish(data.decode(encoding, errors="replace"), encoding)
+
+
+def _detect_encoding(data: bytes) -> str | None:
+    """charset-normalizer's pick; among near ties, the encoding most used on the web."""
+    matches = list(charset_normalizer.from_bytes(data))
+    if not matches:
+        return None
+    best = matches[0]
+    ties = [m for m in matches if m.chaos <= best.chaos + 0.01 and m.coherence >= best.coherence - 0.05]
+    return min(ties, key=lambda m: _WEB_ENCODINGS.index(m.encoding) if m.encoding in _WEB_ENCODINGS else len(_WEB_ENCODINGS)).encoding
 
 
 def _known_codec(charset: str | None) -> str | None:
