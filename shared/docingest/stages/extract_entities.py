@@ -84,6 +84,9 @@ _NAME_PARTICLES = set(_CUES["name_particles"])
 _NON_NAME_WORDS = set(_CUES["non_name_words"])
 _NON_NAME_SUFFIXES = tuple(_CUES["non_name_suffixes"])
 _ABBREVIATIONS = _CUES["abbreviations_with_dot"]
+_HEAD_FIRST_KEYWORDS = frozenset(
+    _normalise(w) for lang in ("pt", "id") for w in _CUES["org_keywords"][lang]
+) - {_normalise(w) for w in _CUES["org_keywords"]["en"]}
 
 
 @dataclass(frozen=True)
@@ -433,7 +436,7 @@ def _split_run(run: _Piece, cues: _Cues) -> list[_Piece]:
         return [run]
     first = is_keyword.index(True)
     block_start = first
-    while block_start > 0 and _is_capitalised(tokens[block_start - 1]):
+    while block_start > 0 and _is_capitalised(tokens[block_start - 1]) and not _heads_name(tokens[first]):
         block_start -= 1
     keyword_first = block_start == first
     org_end = len(tokens) if keyword_first else _english_org_end(tokens, is_keyword, first)
@@ -442,6 +445,11 @@ def _split_run(run: _Piece, cues: _Cues) -> list[_Piece]:
     parts = [_Piece(RUN, before)] if before else []
     parts.append(_Piece(ORG_KEYWORD, tokens[block_start:org_end], keyword_first))
     return parts + ([_Piece(RUN, after)] if after else [])
+
+
+def _heads_name(keyword: _Token) -> bool:
+    """Portuguese/Indonesian keywords start the name: "Saham PT Maju" -> "PT Maju"."""
+    return _normalise(keyword.text) in _HEAD_FIRST_KEYWORDS
 
 
 def _english_org_end(tokens: list[_Token], is_keyword: list[bool], first: int) -> int:

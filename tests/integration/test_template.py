@@ -1,0 +1,125 @@
+"""template.yaml: valid for SAM and cfn-lint, and holding the rules the pipeline relies on."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from docingest_cli.template import load_sam, translate
+from docingest_cli.template_check import lint_translated
+from tests.conftest import ROOT, TEMPLATE
+
+SAM = load_sam(TEMPLATE)
+CFN = translate(SAM)
+RESOURCES = CFN["Resources"]
+
+
+def of_type(kind):
+    return {lid: r for lid, r in RESOURCES.items() if r["Type"] == kind}
+
+
+def test_cfn_lint_finds_nothing_on_the_translated_template():
+    assert lint_translated(TEMPLATE) == []
+
+
+def test_cfn_lint_on_the_translated_template_catches_errors(tmp_path):
+    broken = TEMPLATE.read_text().replace("BillingMode: PAY_PER_REQUEST", "BillingMode: PAY_PER_MOOD")
+    path = tmp_path / "template.yaml"
+    path.write_text(broken)
+    assert any("PAY_PER_MOOD" in finding for finding in lint_translated(path))
+
+
+def test_sam_validate_lint():
+    sam = shutil.which("sam", path=str(Path(sys.executable).parent))
+    assert sam, "aws-sam-cli is a dev dependency: it must be in the venv"
+    result = subprocess.run([sam, "validate", "--lint", "--region", "us-east-1", "--template", str(TEMPLATE)],
+                            capture_output=True, text=True, env={**os.environ, "SAM_CLI_TELEMETRY": "0"}, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "is a valid SAM Template" in result.stdout + result.stderr
+
+
+def test_every_function_consumes_its_queue_with_partial_batch_responses():
+    functions = of_type("AWS::Lambda::Function")
+    assert set(functions) == {"FetchFunction", "CleanFunction", "DetectLanguageFunction", "ExtractEntitiesFunction"}
+    mappings = of_type("AWS::Lambda::EventSourceMapping").values()
+    for logical_id, function in functions.items():
+        properties = function["Properties"]
+        assert properties["Runtime"] == "python3.12" and properties["Architectures"] == ["arm64"]
+        assert properties["Layers"], logical_id
+        (mapping,) = [m["Properties"] for m in mappings if m["Properties"]["FunctionName"] == {"Ref": logical_id}]
+        assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        queue_id = mapping["EventSourceArn"]["Fn::GetAtt"][0]
+        assert queue_id == logical_id.replace("Function", "Queue")
+        queue = RESOURCES[queue_id]["Properties"]
+        assert int(queue["VisibilityTimeout"]) >= 6 * int(properties["Timeout"]), queue_id
+        variables = properties["Environment"]["Variables"]
+        for name in ("DOCUMENT_TABLE", "DOCUMENT_BUCKET", "FETCH_QUEUE_URL", "CLEAN_QUEUE_URL",
+                     "DETECT_LANGUAGE_QUEUE_URL", "EXTRACT_ENTITIES_QUEUE_URL", "POWERTOOLS_SERVICE_NAME"):
+            assert name in variables, (logical_id, name)
+
+
+def test_every_work_queue_has_its_own_dead_letter_queue():
+    queues = of_type("AWS::SQS::Queue")
+    targets = []
+    parameters = SAM["Parameters"]
+    for logical_id in ("FetchQueue", "CleanQueue", "DetectLanguageQueue", "ExtractEntitiesQueue"):
+        policy = queues[logical_id]["Properties"]["RedrivePolicy"]
+        targets.append(policy["deadLetterTargetArn"]["Fn::GetAtt"][0])
+        count = policy["maxReceiveCount"]
+        value = int(parameters[count["Ref"]]["Default"]) if isinstance(count, dict) else int(count)
+        assert 3 <= value <= 5
+    assert len(set(targets)) == 4 and all(t in queues for t in targets)
+
+
+def test_policies_have_no_wildcard_actions():
+    for role in of_type("AWS::IAM::Role").values():
+        for policy in role["Properties"].get("Policies", []):
+            for statement in policy["PolicyDocument"]["Statement"]:
+                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                assert not any("*" in action for action in actions), actions
+
+
+def test_results_never_retrigger_the_pipeline():
+    buckets = of_type("AWS::S3::Bucket")
+    with_notifications = [lid for lid, b in buckets.items() if b["Properties"].get("NotificationConfiguration")]
+    assert with_notifications == ["InboxBucket"]
+    variables = RESOURCES["FetchFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["DOCUMENT_BUCKET"] == {"Ref": "DocumentBucket"}
+
+
+def test_document_table_is_on_demand_with_status_and_language_indexes():
+    table = RESOURCES["DocumentTable"]["Properties"]
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    indexes = {index["IndexName"]: index["KeySchema"][0]["AttributeName"] for index in table["GlobalSecondaryIndexes"]}
+    assert indexes == {"by-status": "status", "by-language": "language"}
+
+
+def test_outputs_name_the_resources_a_user_needs():
+    outputs = SAM["Outputs"]
+    for name in ("InboxBucketName", "DocumentBucketName", "DocumentTableName", "FetchQueueUrl", "FetchDeadLetterQueueUrl"):
+        assert name in outputs
+
+
+def test_layer_ships_the_shared_package_and_its_pinned_requirements():
+    layer = SAM["Resources"]["SharedLayer"]
+    assert layer["Properties"]["ContentUri"] == "shared/"
+    assert (ROOT / "shared" / "docingest" / "pipeline.py").exists()
+    lines = (ROOT / "shared" / "requirements.txt").read_text().splitlines()
+    requirements = [line for line in lines if line.strip() and not line.startswith("#")]
+    assert requirements and all("==" in line for line in requirements)
+    assert not any(line.lower().startswith(("moto", "pytest", "torch")) for line in requirements)
+
+
+def test_sample_events_exist_for_every_function_and_match_the_samples():
+    import hashlib
+
+    events = {path.name for path in (ROOT / "events").glob("*.json")}
+    assert {"fetch-s3-notification.json", "fetch-s3-notification-moto.json", "fetch-url.json", "clean.json",
+            "detect-language.json", "extract-entities.json"} <= events
+    doc_id = hashlib.sha256((ROOT / "samples/en/council-vote.txt").read_bytes()).hexdigest()
+    for name in ("clean.json", "detect-language.json", "extract-entities.json"):
+        body = json.loads(json.loads((ROOT / "events" / name).read_text())["Records"][0]["body"])
+        assert body == {"doc_id": doc_id}, name
