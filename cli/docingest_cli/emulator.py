@@ -207,8 +207,7 @@ class QueuePoller(threading.Thread):
         with self.invoke_lock:
             self.invocations += 1
             try:
-                with contextlib.redirect_stdout(sys.stderr):
-                    response = self.handler(event, context)
+                response = self.handler(event, context)
                 failed = self._failed_ids(response, messages)
             except Exception:
                 log.exception("%s raised: the whole batch is retried", self.function.logical_id)

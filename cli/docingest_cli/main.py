@@ -129,12 +129,16 @@ def collect_files(paths: list[Path]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.parts)))
+            files.extend(sorted(p for p in path.rglob("*") if p.is_file() and not _hidden(p.relative_to(path))))
         elif path.is_file():
             files.append(path)
         else:
             raise SystemExit(f"no such file or directory: {path}")
     return files
+
+
+def _hidden(relative: Path) -> bool:
+    return any(part.startswith(".") for part in relative.parts)
 
 
 def drop_files(target: Target, files: list[Path], progress: bool = True) -> list[dict[str, Any]]:
@@ -238,13 +242,17 @@ def print_table(rows: list[dict[str, Any]]) -> None:
             top = sorted(counts.items(), key=lambda kv: -kv[1])[:4]
             detail = ", ".join(f"{text} ({kind})" for (text, kind), _ in top)
         seconds = f"{row['seconds']:.1f}s" if row["seconds"] is not None else "-"
-        table.append((_shorten(row["source"], 36), row["language"] or "-", row["status"], _shorten(detail, 70), seconds))
+        table.append((_shorten_left(row["source"], 36), row["language"] or "-", row["status"], _shorten(detail, 70), seconds))
     widths = [max(len(str(line[i])) for line in [headers, *table]) for i in range(len(headers))]
     for line in [headers, tuple("-" * w for w in widths), *table]:
         print("  ".join(str(cell).ljust(width) for cell, width in zip(line, widths)).rstrip())
     done = sum(row["status"] == "DONE" for row in rows)
     failed = sum(row["status"] == "FAILED" for row in rows)
     print(f"\n{len(rows)} files: {done} DONE, {failed} FAILED, {len(rows) - done - failed} unfinished")
+
+
+def _shorten_left(text: str, width: int) -> str:
+    return text if len(text) <= width else "…" + text[-(width - 1):]
 
 
 def _shorten(text: str, width: int) -> str:
