@@ -19,7 +19,6 @@ def aws_credentials(monkeypatch):
                        "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": REGION}.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ A development tool beside the product: no function imports it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.util
 import json
 import logging
@@ -24,7 +25,8 @@ from docingest_cli.deployment import Deployment, Function, QueueMapping
 log = logging.getLogger("docingest.emulator")
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
 DEFAULT_RETRY_DELAY = 1
-QUIET_POWERTOOLS = {"POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_DEV": "false"}
+# Function logs at WARNING locally. Metrics stay on: Powertools never clears a disabled metric set.
+QUIET_POWERTOOLS = {"POWERTOOLS_LOG_LEVEL": "WARNING"}
 
 
 def reset_clients() -> None:
@@ -45,9 +47,15 @@ class EmbeddedServer:
     """moto's threaded server on 127.0.0.1 (port 0 picks a free one)."""
 
     def __init__(self, port: int = 0):
+        from moto import backends
         from moto.server import ThreadedMotoServer
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log on the terminal
+        # moto's dispatcher lists its package folder on every request, under a lock (~15 ms each):
+        # the list never changes while we run, so compute it once.
+        if not hasattr(backends.list_of_moto_modules, "cache_info"):
+            modules = tuple(backends.list_of_moto_modules())
+            backends.list_of_moto_modules = functools.cache(lambda: modules)
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
 
     def start(self) -> str:
@@ -112,8 +120,7 @@ def load_handler(function: Function) -> Callable[[dict, Any], Any]:
     path = function.code_path / f"{module_name.replace('.', '/')}.py"
     spec = importlib.util.spec_from_file_location(f"docingest_functions.{function.logical_id}", path)
     module = importlib.util.module_from_spec(spec)
-    with contextlib.redirect_stdout(sys.stderr):  # Powertools logs to stdout; keep ours for results
-        spec.loader.exec_module(module)
+    spec.loader.exec_module(module)
     return getattr(module, attribute)
 
 

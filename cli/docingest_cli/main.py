@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import json
 import os
 import signal
@@ -21,11 +22,47 @@ DEFAULT_REGION = "us-east-1"
 DEFAULT_PORT = 4577
 
 
+class FunctionOutput(io.TextIOBase):
+    """The functions' stdout (their logs) while the CLI runs them: stderr, metric blobs left out."""
+
+    def __init__(self) -> None:
+        self._skipping = False
+
+    def write(self, text: str) -> int:
+        if text.startswith('{"_aws"'):
+            self._skipping = True
+        elif not (self._skipping and text == "\n"):
+            self._skipping = False
+            sys.stderr.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+_results = sys.stdout
+
+
+def say(*values: Any, **options: Any) -> None:
+    """Print a result of the command (stdout stays free of function logs)."""
+    print(*values, file=_results, **options)
+
+
 def main(argv: list[str] | None = None) -> int:
+    global _results
+    _results, sys.stdout = sys.stdout, FunctionOutput()
+    try:
+        return _main(argv)
+    finally:
+        _results.flush()
+        sys.stdout = _results
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
-        parser.print_help()
+        parser.print_help(_results)
         return 2
     return args.command(args) or 0
 
@@ -106,11 +143,11 @@ def cmd_up(args: argparse.Namespace) -> int:
     emulator = Emulator(deployment, port=args.port, retry_delay=retry_delay, external_endpoint=args.endpoint_url)
     emulator.start()
     target = Target(deployment, emulator.endpoint)
-    print(f"docingest emulator at {emulator.endpoint} (region {args.region})")
-    print(f"  inbox:  s3://{target.inbox_bucket}/   e.g. aws --endpoint-url {emulator.endpoint} s3 cp page.html s3://{target.inbox_bucket}/")
-    print(f"  table:  {target.environment['DOCUMENT_TABLE']}   bucket: {target.environment['DOCUMENT_BUCKET']}")
-    print(f"  others: ingest status --endpoint-url {emulator.endpoint}")
-    print("Ctrl-C to stop.", flush=True)
+    say(f"docingest emulator at {emulator.endpoint} (region {args.region})")
+    say(f"  inbox:  s3://{target.inbox_bucket}/   e.g. aws --endpoint-url {emulator.endpoint} s3 cp page.html s3://{target.inbox_bucket}/")
+    say(f"  table:  {target.environment['DOCUMENT_TABLE']}   bucket: {target.environment['DOCUMENT_BUCKET']}")
+    say(f"  others: ingest status --endpoint-url {emulator.endpoint}")
+    say("Ctrl-C to stop.", flush=True)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     try:
@@ -171,15 +208,13 @@ def wait_for(target: Target, dropped: list[dict[str, Any]], timeout: float) -> d
     deadline = time.monotonic() + timeout
     pending = {item["doc_id"] for item in dropped}
     while pending and time.monotonic() < deadline:
-        for doc_id in list(pending):
-            record = target.documents.get(doc_id)
-            if record:
-                records[doc_id] = record
-                if record["status"] in ("DONE", "FAILED"):
-                    pending.discard(doc_id)
-                    finished_at[doc_id] = time.monotonic()
+        for doc_id, record in target.documents.get_many(sorted(pending)).items():
+            records[doc_id] = record
+            if record["status"] in ("DONE", "FAILED"):
+                pending.discard(doc_id)
+                finished_at[doc_id] = time.monotonic()
         if pending:
-            time.sleep(0.2)
+            time.sleep(0.25)
     for item in dropped:
         item["seconds"] = round(finished_at[item["doc_id"]] - item["dropped_at"], 2) if item["doc_id"] in finished_at else None
     return records
@@ -195,7 +230,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         results = [result_row(target, item, records.get(item["doc_id"])) for item in dropped]
     if args.output == "json":
         for row in results:
-            print(json.dumps(row, ensure_ascii=False))
+            say(json.dumps(row, ensure_ascii=False))
     else:
         print_table(results)
     unfinished = [row for row in results if row["status"] not in ("DONE", "FAILED")]
@@ -245,10 +280,10 @@ def print_table(rows: list[dict[str, Any]]) -> None:
         table.append((_shorten_left(row["source"], 36), row["language"] or "-", row["status"], _shorten(detail, 70), seconds))
     widths = [max(len(str(line[i])) for line in [headers, *table]) for i in range(len(headers))]
     for line in [headers, tuple("-" * w for w in widths), *table]:
-        print("  ".join(str(cell).ljust(width) for cell, width in zip(line, widths)).rstrip())
+        say("  ".join(str(cell).ljust(width) for cell, width in zip(line, widths)).rstrip())
     done = sum(row["status"] == "DONE" for row in rows)
     failed = sum(row["status"] == "FAILED" for row in rows)
-    print(f"\n{len(rows)} files: {done} DONE, {failed} FAILED, {len(rows) - done - failed} unfinished")
+    say(f"\n{len(rows)} files: {done} DONE, {failed} FAILED, {len(rows) - done - failed} unfinished")
 
 
 def _shorten_left(text: str, width: int) -> str:
@@ -263,7 +298,7 @@ def cmd_drop(args: argparse.Namespace) -> int:
     files = collect_files(args.paths)
     with target_for(args) as target:
         for item in drop_files(target, files, progress=True):
-            print(f"{item['doc_id']}  s3://{target.inbox_bucket}/{item['key']}")
+            say(f"{item['doc_id']}  s3://{target.inbox_bucket}/{item['key']}")
     return 0
 
 
@@ -273,14 +308,14 @@ def cmd_drop(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     with target_for(args) as target:
         counts = target.documents.count_by_status()
-        print("documents")
+        say("documents")
         for status, count in counts.items():
-            print(f"  {status:<18} {count}")
+            say(f"  {status:<18} {count}")
         sqs = target.client("sqs")
-        print("queues                             visible  in flight")
+        say("queues                             visible  in flight")
         for logical_id, url in target.queue_urls().items():
             attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
-            print(f"  {logical_id:<32} {attributes['ApproximateNumberOfMessages']:>7}  {attributes['ApproximateNumberOfMessagesNotVisible']:>9}")
+            say(f"  {logical_id:<32} {attributes['ApproximateNumberOfMessages']:>7}  {attributes['ApproximateNumberOfMessagesNotVisible']:>9}")
     return 0
 
 
@@ -290,16 +325,16 @@ def cmd_show(args: argparse.Namespace) -> int:
         if not record:
             print(f"no document {args.doc_id}", file=sys.stderr)
             return 1
-        print(json.dumps(record, indent=2, ensure_ascii=False, default=str))
+        say(json.dumps(record, indent=2, ensure_ascii=False, default=str))
         if record.get("clean_key"):
             text = target.store.read_clean(args.doc_id)
-            print("\n--- clean text (head) ---")
-            print(text[:800] + ("…" if len(text) > 800 else ""))
+            say("\n--- clean text (head) ---")
+            say(text[:800] + ("…" if len(text) > 800 else ""))
         if record.get("enriched_key"):
             entities = target.store.read_enriched(args.doc_id)["entities"]
-            print(f"\n--- entities ({len(entities)}) ---")
+            say(f"\n--- entities ({len(entities)}) ---")
             for entity in entities[:50]:
-                print(f"  {entity['type']:<5} {entity['start']:>6}-{entity['end']:<6} {entity['text']}")
+                say(f"  {entity['type']:<5} {entity['start']:>6}-{entity['end']:<6} {entity['text']}")
     return 0
 
 
@@ -329,7 +364,7 @@ def cmd_invoke(args: argparse.Namespace) -> int:
         except Exception as error:  # Powertools raises when every record failed: Lambda retries the batch
             print(f"{logical_id} raised {error.__class__.__name__}: {error}", file=sys.stderr)
             return 1
-        print(json.dumps(response, indent=2, ensure_ascii=False, default=str))
+        say(json.dumps(response, indent=2, ensure_ascii=False, default=str))
     return 0
 
 
@@ -356,7 +391,7 @@ def cmd_redrive(args: argparse.Namespace) -> int:
             if queue not in pairs:
                 raise SystemExit(f"unknown queue {args.queue}: one of {', '.join(pairs)}")
             moved = move_messages(sqs, urls[pairs[queue]], urls[queue])
-            print(f"{pairs[queue]} -> {queue}: {moved} message(s)")
+            say(f"{pairs[queue]} -> {queue}: {moved} message(s)")
     return 0
 
 
@@ -374,7 +409,7 @@ def move_messages(sqs, source_url: str, destination_url: str) -> int:
 
 
 def cmd_stage(args: argparse.Namespace) -> int:
-    return stage_runner.run(args.name, sys.stdin, sys.stdout)
+    return stage_runner.run(args.name, sys.stdin, _results)
 
 
 if __name__ == "__main__":

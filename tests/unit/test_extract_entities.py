@@ -332,3 +332,91 @@ def test_shouting_headline_is_not_a_row_of_organisations() -> None:
 def test_deterministic() -> None:
     text = " ".join(FIXTURES.values())
     assert extract_entities(text) == extract_entities(text)
+
+
+# ---------------------------------------------------------------- places without a gazetteer entry
+# Invented places and sentences.
+
+
+@pytest.mark.parametrize(
+    "language, text, expected",
+    [
+        # keyword last (English)
+        ("en", "Protesters gathered at Marlow Square before marching down Fenwick Road.",
+         [("Marlow Square", "LOC"), ("Fenwick Road", "LOC")]),
+        # keyword first (English)
+        ("en", "A new bridge will span the River Tallis near Port Elsden.",
+         [("River Tallis", "LOC"), ("Port Elsden", "LOC")]),
+        # keyword first (Portuguese), connectors inside the name
+        ("pt", "A feira ocupou a Praça Dom Afonso durante o fim de semana, perto da Rua Nova do Carmo.",
+         [("Praça Dom Afonso", "LOC"), ("Rua Nova do Carmo", "LOC")]),
+        # "Porto" is a known city, but followed by a name it starts a longer place
+        ("pt", "A soja de Campo Alto do Sul segue pelo Porto Velho de Itaguaçu.",
+         [("Campo Alto do Sul", "LOC"), ("Porto Velho de Itaguaçu", "LOC")]),
+        # keyword first (Indonesian); the sentence-initial word before it stays out
+        ("id", "Warga Kampung Sukamaju mengungsi ke tepi Sungai Cibereum.",
+         [("Kampung Sukamaju", "LOC"), ("Sungai Cibereum", "LOC")]),
+        # cardinal suffixes after an unknown and after a known place
+        ("id", "Banjir melanda Kalimantan Timur dan Jakarta Selatan.",
+         [("Kalimantan Timur", "LOC"), ("Jakarta Selatan", "LOC")]),
+    ],
+)
+def test_place_keywords(language: str, text: str, expected: list[tuple[str, str]]) -> None:
+    assert pairs(extract_entities(text, language)) == expected
+    assert pairs(extract_entities(text, None)) == expected
+
+
+@pytest.mark.parametrize(
+    "language, text, expected",
+    [
+        ("en", "The Port Authority and the Brenmouth Harbour Authority met.",
+         [("Port Authority", "ORG"), ("Brenmouth Harbour Authority", "ORG")]),
+        ("pt", "A Câmara Municipal de Vila Serena aprovou o plano.",
+         [("Câmara Municipal de Vila Serena", "ORG")]),
+        ("id", "Dewan Kota Sukamaju menolak rencana itu.", [("Dewan Kota Sukamaju", "ORG")]),
+    ],
+)
+def test_org_keywords_win_over_place_keywords(language: str, text: str, expected: list[tuple[str, str]]) -> None:
+    assert pairs(extract_entities(text, language)) == expected
+
+
+def test_place_keyword_surname_after_title_stays_a_person() -> None:
+    assert pairs(extract_entities("Mr Damon Hill arrived.", "en")) == [("Damon Hill", "PER")]
+
+
+@pytest.mark.parametrize(
+    "language, text, expected",
+    [
+        ("en", "The ferry from Tarrow docked near Kelby.", [("Tarrow", "LOC"), ("Kelby", "LOC")]),
+        ("en", "In Kelby, the vote was close.", [("Kelby", "LOC")]),
+        ("pt", "Os agricultores em Ibirama colheram cedo, e no Itajubá também.",
+         [("Ibirama", "LOC"), ("Itajubá", "LOC")]),
+        ("id", "Relawan dikirim ke Cikarang dari Depok.", [("Cikarang", "LOC"), ("Depok", "LOC")]),
+        # other lone mentions of a place found after a preposition follow it
+        ("en", "Tarrow is quiet. Fishermen from Tarrow left.", [("Tarrow", "LOC"), ("Tarrow", "LOC")]),
+    ],
+)
+def test_lone_word_after_locative_preposition_is_a_place(
+    language: str, text: str, expected: list[tuple[str, str]]
+) -> None:
+    assert pairs(extract_entities(text, language)) == expected
+
+
+@pytest.mark.parametrize(
+    "language, text, expected",
+    [
+        ("en", "The bill passed in Parliament. The reforms stalled in Government.", []),
+        ("en", "Prices rose in Housing, and housing costs grew.", []),  # a common noun here
+        ("en", "Minister Olga Tarrow spoke in Tarrow.", [("Olga Tarrow", "PER"), ("Tarrow", "PER")]),
+        ("pt", "Os pescadores de Araquari pedem ajuda.", []),  # "de" is not a locative cue
+        ("id", "Bantuan datang dari Pemerintah pusat.", []),
+    ],
+)
+def test_locative_preposition_non_cases(language: str, text: str, expected: list[tuple[str, str]]) -> None:
+    assert pairs(extract_entities(text, language)) == expected
+
+
+def test_locative_cue_skips_a_word_followed_by_another_name_word() -> None:
+    """"in Kelby Marsh" is left to the multi-word rules; the cue never types "Kelby" alone."""
+    entities = extract_entities("She lives in Kelby Marsh.", "en")
+    assert ("Kelby", "LOC") not in pairs(entities)

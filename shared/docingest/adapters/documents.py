@@ -53,6 +53,19 @@ class DocumentRepository:
         item = self.table.get_item(Key={"doc_id": doc_id}, ConsistentRead=True).get("Item")
         return _from_dynamo(item) if item else None
 
+    def get_many(self, doc_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Records by id, 100 per request; ids without a record are left out."""
+        found: dict[str, dict[str, Any]] = {}
+        unique = list(dict.fromkeys(doc_ids))
+        for start in range(0, len(unique), 100):
+            request = {self.table.name: {"Keys": [{"doc_id": doc_id} for doc_id in unique[start:start + 100]], "ConsistentRead": True}}
+            while request:
+                response = self.table.meta.client.batch_get_item(RequestItems=request)
+                for item in response["Responses"].get(self.table.name, []):
+                    found[item["doc_id"]] = _from_dynamo(item)
+                request = response.get("UnprocessedKeys") or None
+        return found
+
     def create(self, doc_id: str, source: str, attributes: dict[str, Any], received_at: str | None = None) -> bool:
         """Create a RECEIVED record; False (and the source added) when the document exists already."""
         stamp = now()

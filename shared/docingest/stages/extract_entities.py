@@ -84,6 +84,7 @@ _NAME_PARTICLES = set(_CUES["name_particles"])
 _NON_NAME_WORDS = set(_CUES["non_name_words"])
 _NON_NAME_SUFFIXES = tuple(_CUES["non_name_suffixes"])
 _ABBREVIATIONS = _CUES["abbreviations_with_dot"]
+_NON_PLACE_WORDS = set(_CUES["non_place_words"])
 _HEAD_FIRST_KEYWORDS = frozenset(
     _normalise(w) for lang in ("pt", "id") for w in _CUES["org_keywords"][lang]
 ) - {_normalise(w) for w in _CUES["org_keywords"]["en"]}
@@ -102,6 +103,10 @@ class _Cues:
     lowercase_months: frozenset[str]  # full month names also valid in lowercase
     max_ngram: int
     multiword_starts: frozenset[str]  # first words of multi-word places, orgs and titles
+    place_first: frozenset[str]  # "River Wend", "Sungai Ciliwung", "Estado de São Paulo"
+    place_last: frozenset[str]  # "Riverside Park", "Kilbrannan Bay"
+    place_suffixes: frozenset[str]  # "Jakarta Timur", "Jaraguá do Sul"
+    locative_prepositions: frozenset[str]  # "near Kingsford", "em Joinville", "di Cawang"
 
 
 def _full_month_names(months: dict[str, int]) -> set[str]:
@@ -136,6 +141,10 @@ def _build_cues(languages: tuple[str, ...]) -> _Cues:
         lowercase_months=frozenset(lowercase_months),
         max_ngram=longest,
         multiword_starts=frozenset(_multiword_starts(_PLACES | _ORGS | titles)),
+        place_first=merged("place_keywords_first"),
+        place_last=merged("place_keywords_last"),
+        place_suffixes=merged("place_suffixes"),
+        locative_prepositions=merged("locative_prepositions"),
     )
 
 
@@ -512,6 +521,122 @@ def _absorb_right(pieces: list[_Piece], i: int, org: _Piece) -> int:
     return i
 
 
+# ---------------------------------------------------------------- places
+
+
+_MAX_PLACE_NAME_WORDS = 3  # capitalised words beside a place keyword; more is a headline
+
+
+def _keyword_length(tokens: list[_Token], i: int, keywords: frozenset[str]) -> int:
+    """Number of tokens of the place keyword starting at token i ("Estado de": 2), 0 if none."""
+    if not _is_capitalised(tokens[i]):
+        return 0
+    for length in (2, 1):
+        if i + length <= len(tokens) and _key(tokens[i:i + length]) in keywords:
+            return length
+    return 0
+
+
+def _block_start(tokens: list[_Token], i: int) -> int:
+    """First token of the connector-free capitalised block ending before token i."""
+    while i > 0 and _is_capitalised(tokens[i - 1]):
+        i -= 1
+    return i
+
+
+def _place_span(tokens: list[_Token], after_title: bool, cues: _Cues) -> tuple[int, int] | None:
+    """(start, end) of the place named with a keyword inside a run: "River Wend",
+    "Sungai Ciliwung", "Porto Novo do Sul" (keyword first), "Riverside Park" (keyword last)."""
+    for i in range(len(tokens)):
+        length = _keyword_length(tokens, i, cues.place_first)
+        if length and i + length < len(tokens):
+            words = sum(_is_capitalised(t) for t in tokens[i + length:])
+            return (i, len(tokens)) if words <= _MAX_PLACE_NAME_WORDS else None
+        if _keyword_length(tokens, i, cues.place_last) == 1 and i > 0 and _is_capitalised(tokens[i - 1]):
+            start = _block_start(tokens, i)
+            if i - start > _MAX_PLACE_NAME_WORDS or (start == 0 and after_title):
+                return None  # "Mr Damon Hill" is a person
+            return start, i + 1
+    return _suffix_place_span(tokens, cues)
+
+
+def _suffix_place_span(tokens: list[_Token], cues: _Cues) -> tuple[int, int] | None:
+    """A run ending in a cardinal suffix: "Kalimantan Timur", "Jaraguá do Sul"."""
+    for length in (2, 1):
+        suffix_start = len(tokens) - length
+        if suffix_start > 0 and _is_capitalised(tokens[suffix_start - 1]):
+            if _key(tokens[suffix_start:]) in cues.place_suffixes:
+                start = _block_start(tokens, suffix_start)
+                return (start, len(tokens)) if suffix_start - start <= 2 else None
+    return None
+
+
+def _split_place_run(run: _Piece, after_title: bool, cues: _Cues) -> list[_Piece]:
+    span = _place_span(run.tokens, after_title, cues)
+    if span is None:
+        return [run]
+    start, end = span
+    before = _strip_connectors(run.tokens[:start])
+    after = _strip_connectors(run.tokens[end:])
+    parts = [_Piece(RUN, before)] if before else []
+    parts.append(_Piece(LOC, run.tokens[start:end]))
+    return parts + ([_Piece(RUN, after)] if after else [])
+
+
+def _mark_places(pieces: list[_Piece], after_title: bool, cues: _Cues) -> list[_Piece]:
+    """Type keyword places in the runs left over by the organisation rules (so "Port
+    Authority" stays an organisation), and grow known places over a following run:
+    "Porto" + "Novo do Sul", "Jakarta" + "Timur", "Jakarta" + "Bay"."""
+    result: list[_Piece] = []
+    for piece in pieces:
+        if piece.kind != RUN:
+            result.append(piece)
+            continue
+        previous = result[-1] if result else None
+        if previous is not None and previous.kind == LOC:
+            parts = _split_place_run(_Piece(RUN, previous.tokens + piece.tokens), False, cues)
+            if parts[0].kind == LOC and len(parts[0].tokens) > len(previous.tokens):
+                result[-1:] = parts
+                continue
+        title_before = previous.kind == TITLE if previous is not None else after_title
+        result += _split_place_run(piece, title_before, cues)
+    return result
+
+
+def _after_locative(token: _Token, doc: _Document) -> bool:
+    """A lone word right after "in", "near", "em", "di"..., not followed by another name word."""
+    i = doc.token_index[token.start]
+    if i == 0:
+        return False
+    before = doc.tokens[i - 1]
+    if not before.is_word or _normalise(before.text) not in doc.cues.locative_prepositions:
+        return False
+    if not _adjacent(doc.text, before, token):
+        return False
+    after = doc.tokens[i + 1] if i + 1 < len(doc.tokens) else None
+    return after is None or not (_is_capitalised(after) and _adjacent(doc.text, token, after))
+
+
+def _place_like(token: _Token, doc: _Document) -> bool:
+    word = _normalise(token.text)
+    if len(word) < 2 or token.text.isupper() or word in doc.lowercase_words:
+        return False
+    return word not in _NON_PLACE_WORDS and word not in _NON_NAME_WORDS and not word.endswith(_NON_NAME_SUFFIXES)
+
+
+def _resolve_locative_words(doc: _Document) -> None:
+    """A lone unknown word after a locative preposition ("near Kingsford") is a place when
+    the document never uses it in a person or organisation name; its other lone mentions too."""
+    in_names = {w for e in doc.entities if e.type in ("PER", "ORG") for w in e.text.split()}
+    places = {
+        t.text for t in doc.single_words
+        if t.text not in in_names and _after_locative(t, doc) and _place_like(t, doc)
+    }
+    for token in doc.single_words:
+        if token.text in places:
+            _add(doc, "LOC", [token])
+
+
 # ---------------------------------------------------------------- persons and typing
 
 
@@ -522,6 +647,8 @@ class _Document:
     text: str
     cues: _Cues
     lowercase_words: set[str]
+    tokens: list[_Token] = field(default_factory=list)
+    token_index: dict[int, int] = field(default_factory=dict)  # token start offset -> index
     entities: list[Entity] = field(default_factory=list)
     single_words: list[_Token] = field(default_factory=list)  # for surname back-references
 
@@ -654,12 +781,16 @@ def extract_entities(text: str, language: str | None = None) -> list[Entity]:
         text=text,
         cues=cues,
         lowercase_words={_normalise(t.text) for t in tokens if t.is_word and t.text[0].islower()},
+        tokens=tokens,
+        token_index={t.start: i for i, t in enumerate(tokens)},
     )
     for first, last in _find_spans(text, tokens, blocked, cues):
+        after_title = _preceded_by_title(tokens, first, doc)
         pieces = _segment(tokens[first:last], cues)
         pieces = _extend_orgs(_split_org_runs(_group_runs(pieces), cues), cues)
-        _type_pieces(pieces, _preceded_by_title(tokens, first, doc), doc)
+        _type_pieces(_mark_places(pieces, after_title, cues), after_title, doc)
     _resolve_back_references(doc)
+    _resolve_locative_words(doc)
     return _without_overlaps(doc.entities + dates)
 
 

@@ -1,0 +1,112 @@
+"""Pipeline throughput: the embedded emulator (`ingest run`) against the stages called in one loop.
+
+    .venv/bin/python bench/pipeline.py [--documents 500] [--seed 7]
+
+Generates N documents from the project's own samples (mixed languages, HTML and text, sizes from
+one to four copies of the article), runs them through `ingest run` on the embedded emulator, then
+through fetch-decode, clean, detect_language and extract_entities called directly (the compute
+bound). Prints docs/s for both, their ratio, each stage's share of the direct time, and peak RSS.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = [p for p in sorted((ROOT / "samples").rglob("*")) if p.is_file() and "bad" not in p.parts]
+
+
+def generate(directory: Path, count: int, seed: int) -> list[Path]:
+    """Distinct documents (a unique marker changes each hash) of varied size."""
+    rng = random.Random(seed)
+    paths = []
+    for index in range(count):
+        sample = SAMPLES[index % len(SAMPLES)]
+        text = sample.read_text(encoding="utf-8")
+        copies = rng.choice([1, 1, 2, 4])
+        marker = f"Ref. {index:05d}."
+        if sample.suffix == ".html":
+            closing = "</article>" if "</article>" in text else "</body>"
+            extra = "".join(f"<p>{marker} Paragraph {c} of the appendix to this report.</p>" for c in range(copies))
+            body = text.replace(closing, extra + closing, 1)
+        else:
+            body = "\n".join([text] * copies) + f"\n{marker}\n"
+        path = directory / sample.parent.name / f"{index:05d}{sample.suffix}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(body, encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def run_emulator(directory: Path, count: int) -> tuple[float, int, float]:
+    started = time.perf_counter()
+    result = subprocess.run([str(ROOT / ".venv" / "bin" / "ingest"), "run", str(directory), "--output", "json", "--timeout", "3600"],
+                            capture_output=True, text=True, cwd=ROOT)
+    elapsed = time.perf_counter() - started
+    rows = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    done = sum(row["status"] == "DONE" for row in rows)
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    if len(rows) != count:
+        print(result.stderr[-3000:], file=sys.stderr)
+    return elapsed, done, peak_mb
+
+
+def run_direct(paths: list[Path]) -> tuple[float, dict[str, float]]:
+    from docingest.stages.clean import clean
+    from docingest.stages.detect_language import detect_language
+    from docingest.stages.extract_entities import extract_entities
+    from docingest.stages.fetch import declared_charset, decode_bytes, document_id, sniff_content_type
+
+    detect_language("warm up the model")
+    shares = {"fetch (hash, sniff, decode)": 0.0, "clean": 0.0, "detect_language": 0.0, "extract_entities": 0.0}
+    started = time.perf_counter()
+    for path in paths:
+        data = path.read_bytes()
+        t0 = time.perf_counter()
+        document_id(data)
+        content_type = sniff_content_type(data, path.name)
+        text = decode_bytes(data, declared_charset(data)).text
+        t1 = time.perf_counter()
+        cleaned = clean(text, content_type)
+        t2 = time.perf_counter()
+        language = detect_language(cleaned.text)
+        t3 = time.perf_counter()
+        extract_entities(cleaned.text, language.language)
+        t4 = time.perf_counter()
+        for key, seconds in zip(shares, (t1 - t0, t2 - t1, t3 - t2, t4 - t3)):
+            shares[key] += seconds
+    return time.perf_counter() - started, shares
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--documents", type=int, default=500)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        paths = generate(directory, args.documents, args.seed)
+        size_kb = sum(p.stat().st_size for p in paths) / 1024
+        emulator_seconds, done, emulator_peak = run_emulator(directory, len(paths))
+        direct_seconds, shares = run_direct(paths)
+    direct_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{len(paths)} documents, {size_kb:.0f} KB, from {len(SAMPLES)} samples (seed {args.seed})\n")
+    print(f"{'path':<44}{'seconds':>9}{'docs/s':>9}{'peak RSS MB':>13}")
+    print(f"{'ingest run (embedded emulator, end to end)':<44}{emulator_seconds:>9.1f}{len(paths) / emulator_seconds:>9.1f}{emulator_peak:>13.0f}")
+    print(f"{'stages called directly in one loop':<44}{direct_seconds:>9.1f}{len(paths) / direct_seconds:>9.1f}{direct_peak:>13.0f}")
+    print(f"\nemulator / direct throughput: {direct_seconds / emulator_seconds:.2f}  ({done}/{len(paths)} DONE through the emulator)")
+    print("\nshare of the direct time per stage")
+    for stage, seconds in shares.items():
+        print(f"  {stage:<28}{100 * seconds / direct_seconds:>6.1f}%  {1000 * seconds / len(paths):>7.2f} ms/doc")
+    return 0 if done == len(paths) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
