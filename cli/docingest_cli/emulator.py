@@ -6,11 +6,12 @@ A development tool beside the product: no function imports it.
 from __future__ import annotations
 
 import contextlib
-import functools
 import importlib.util
 import json
 import logging
 import os
+import socket
+import subprocess
 import sys
 import threading
 import time
@@ -44,27 +45,39 @@ def local_environment(endpoint: str, region: str) -> dict[str, str]:
 
 
 class EmbeddedServer:
-    """moto's threaded server on 127.0.0.1 (port 0 picks a free one)."""
+    """moto's server on 127.0.0.1 in a child process (port 0 picks a free one)."""
 
     def __init__(self, port: int = 0):
-        from moto import backends
-        from moto.server import ThreadedMotoServer
+        self.port = port or _free_port()
+        self._process: subprocess.Popen | None = None
 
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log on the terminal
-        # moto's dispatcher lists its package folder on every request, under a lock (~15 ms each):
-        # the list never changes while we run, so compute it once.
-        if not hasattr(backends.list_of_moto_modules, "cache_info"):
-            modules = tuple(backends.list_of_moto_modules())
-            backends.list_of_moto_modules = functools.cache(lambda: modules)
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-
-    def start(self) -> str:
-        self._server.start()
-        host, port = self._server.get_host_and_port()
-        return f"http://{host}:{port}"
+    def start(self, timeout: float = 30) -> str:
+        endpoint = f"http://127.0.0.1:{self.port}"
+        self._process = subprocess.Popen([sys.executable, "-m", "docingest_cli.moto_process", str(self.port)],
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"the emulator could not start on port {self.port} (is it in use?)")
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                return endpoint
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"the emulator did not answer on {endpoint} within {timeout:.0f}s")
 
     def stop(self) -> None:
-        self._server.stop()
+        if self._process and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 # provisioning ------------------------------------------------------------------------------

@@ -13,12 +13,14 @@ import time
 from pathlib import Path
 from typing import Any, Iterator
 
+from docingest.adapters.documents import now
 from docingest_cli import stage_runner
 from docingest_cli.deployment import DEFAULT_STACK, Deployment
 from docingest_cli.emulator import DEFAULT_RETRY_DELAY, Emulator, load_handler, sqs_event, LambdaContext
 from docingest_cli.target import Target, default_template
 
 DEFAULT_REGION = "us-east-1"
+FINAL_STATUSES = ("DONE", "FAILED")
 DEFAULT_PORT = 4577
 
 
@@ -203,21 +205,38 @@ def _progress(done: int, total: int, label: str) -> None:
 
 
 def wait_for(target: Target, dropped: list[dict[str, Any]], timeout: float) -> dict[str, dict[str, Any]]:
-    records: dict[str, dict[str, Any]] = {}
+    """Wait until every dropped document is DONE or FAILED (or the timeout), then read the records.
+
+    After one full look, only the documents that reached a final status since the last look are read
+    (the by-status index), so waiting costs little however many documents are in flight.
+    """
     finished_at: dict[str, float] = {}
     deadline = time.monotonic() + timeout
     pending = {item["doc_id"] for item in dropped}
+    since = now()
+    statuses = target.documents.get_many(sorted(pending), attributes=("status",))
+    _mark_finished([d for d, r in statuses.items() if r["status"] in FINAL_STATUSES], pending, finished_at)
+    last_sweep = time.monotonic()
     while pending and time.monotonic() < deadline:
-        for doc_id, record in target.documents.get_many(sorted(pending)).items():
-            records[doc_id] = record
-            if record["status"] in ("DONE", "FAILED"):
-                pending.discard(doc_id)
-                finished_at[doc_id] = time.monotonic()
-        if pending:
-            time.sleep(0.25)
+        time.sleep(0.5)
+        checked_at = now()
+        changed = [item["doc_id"] for status in FINAL_STATUSES for item in target.documents.updated_since(status, since)]
+        since = checked_at
+        _mark_finished(changed, pending, finished_at)
+        if pending and time.monotonic() - last_sweep > 15:  # a safety net: a full look now and then
+            statuses = target.documents.get_many(sorted(pending), attributes=("status",))
+            _mark_finished([d for d, r in statuses.items() if r["status"] in FINAL_STATUSES], pending, finished_at)
+            last_sweep = time.monotonic()
     for item in dropped:
         item["seconds"] = round(finished_at[item["doc_id"]] - item["dropped_at"], 2) if item["doc_id"] in finished_at else None
-    return records
+    return target.documents.get_many([item["doc_id"] for item in dropped])
+
+
+def _mark_finished(doc_ids: list[str], pending: set[str], finished_at: dict[str, float]) -> None:
+    for doc_id in doc_ids:
+        if doc_id in pending:
+            pending.discard(doc_id)
+            finished_at[doc_id] = time.monotonic()
 
 
 def cmd_run(args: argparse.Namespace) -> int:

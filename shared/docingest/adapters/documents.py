@@ -53,12 +53,17 @@ class DocumentRepository:
         item = self.table.get_item(Key={"doc_id": doc_id}, ConsistentRead=True).get("Item")
         return _from_dynamo(item) if item else None
 
-    def get_many(self, doc_ids: list[str]) -> dict[str, dict[str, Any]]:
-        """Records by id, 100 per request; ids without a record are left out."""
+    def get_many(self, doc_ids: list[str], attributes: tuple[str, ...] = ()) -> dict[str, dict[str, Any]]:
+        """Records by id (only ``attributes`` when given), 100 per request; ids without a record are left out."""
         found: dict[str, dict[str, Any]] = {}
         unique = list(dict.fromkeys(doc_ids))
+        projection = {}
+        if attributes:
+            names = {f"#p{i}": name for i, name in enumerate(("doc_id", *attributes))}
+            projection = {"ProjectionExpression": ", ".join(names), "ExpressionAttributeNames": names}
         for start in range(0, len(unique), 100):
-            request = {self.table.name: {"Keys": [{"doc_id": doc_id} for doc_id in unique[start:start + 100]], "ConsistentRead": True}}
+            keys = [{"doc_id": doc_id} for doc_id in unique[start:start + 100]]
+            request = {self.table.name: {"Keys": keys, "ConsistentRead": True, **projection}}
             while request:
                 response = self.table.meta.client.batch_get_item(RequestItems=request)
                 for item in response["Responses"].get(self.table.name, []):
@@ -148,6 +153,21 @@ class DocumentRepository:
 
     def list_by_language(self, language: str, limit: int | None = None) -> Iterator[dict[str, Any]]:
         yield from self._query(LANGUAGE_INDEX, "language", language, limit)
+
+    def updated_since(self, status: str, since: str) -> list[dict[str, Any]]:
+        """``doc_id`` and ``updated_at`` of the documents in ``status`` updated at or after ``since``."""
+        kwargs: dict[str, Any] = {
+            "IndexName": STATUS_INDEX,
+            "KeyConditionExpression": Key("status").eq(status) & Key("updated_at").gte(since),
+            "ProjectionExpression": "doc_id, updated_at",
+        }
+        items = []
+        while True:
+            page = self.table.query(**kwargs)
+            items.extend(page["Items"])
+            if "LastEvaluatedKey" not in page:
+                return items
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def count_by_status(self) -> dict[str, int]:
         counts = {}
