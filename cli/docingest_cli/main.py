@@ -10,6 +10,7 @@ import signal
 import sys
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -289,12 +290,7 @@ def print_table(rows: list[dict[str, Any]]) -> None:
         if row["status"] == "FAILED":
             detail = f"{row['failed_stage']}: {row['error']}"
         else:
-            counts: dict[tuple[str, str], int] = {}
-            for entity in row["entities"]:
-                if entity["type"] != "DATE":
-                    counts[(entity["text"], entity["type"])] = counts.get((entity["text"], entity["type"]), 0) + 1
-            top = sorted(counts.items(), key=lambda kv: -kv[1])[:4]
-            detail = ", ".join(f"{text} ({kind})" for (text, kind), _ in top)
+            detail = ", ".join(f"{text} ({kind})" for text, kind in top_by_type(row["entities"]))
         seconds = f"{row['seconds']:.1f}s" if row["seconds"] is not None else "-"
         table.append((_shorten_left(row["source"], 36), row["language"] or "-", row["status"], _shorten(detail, 70), seconds))
     widths = [max(len(str(line[i])) for line in [headers, *table]) for i in range(len(headers))]
@@ -303,6 +299,15 @@ def print_table(rows: list[dict[str, Any]]) -> None:
     done = sum(row["status"] == "DONE" for row in rows)
     failed = sum(row["status"] == "FAILED" for row in rows)
     say(f"\n{len(rows)} files: {done} DONE, {failed} FAILED, {len(rows) - done - failed} unfinished")
+
+
+def top_by_type(entities: list[dict[str, Any]], types: tuple[str, ...] = ("PER", "ORG", "LOC", "MISC")) -> list[tuple[str, str]]:
+    """The most mentioned entity of each type, in the order of ``types``."""
+    counts = Counter((entity["text"], entity["type"]) for entity in entities)
+    best = {}
+    for (text, kind), _ in counts.most_common():
+        best.setdefault(kind, text)
+    return [(best[kind], kind) for kind in types if kind in best]
 
 
 def _shorten_left(text: str, width: int) -> str:
