@@ -1,4 +1,4 @@
-"""The ``ingest`` command line: run the pipeline locally, drop files, inspect documents, run stages."""
+"""The `ingest` command line: run the pipeline locally, drop files, inspect documents, run stages."""
 from __future__ import annotations
 
 import argparse
@@ -186,9 +186,10 @@ def drop_files(target: Target, files: list[Path], progress: bool = True) -> list
 
     s3 = target.client("s3")
     dropped = []
+    batch = time.strftime("%Y%m%dT%H%M%S")
     for index, path in enumerate(files, 1):
         data = path.read_bytes()
-        key = f"{int(time.time())}/{path.as_posix().lstrip('./').replace('../', '')}"
+        key = f"{batch}-{index}/{path.name}"  # unique per file, the file's own name last
         s3.put_object(Bucket=target.inbox_bucket, Key=key, Body=data)
         dropped.append({"source": str(path), "doc_id": document_id(data), "key": key, "dropped_at": time.monotonic()})
         if progress:

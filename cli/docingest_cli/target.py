@@ -43,7 +43,9 @@ class Target:
             if not endpoint:
                 raise SystemExit(f"stack {stack_name} not found in {region}: deploy it with sam deploy, or pass --endpoint-url")
         except Exception:
-            physical_ids = None
+            if not endpoint:
+                raise
+            physical_ids = None  # an emulator without CloudFormation: the emulator's names
         return cls(Deployment.load(template, region, stack_name, physical_ids), endpoint)
 
     @cached_property
