@@ -11,6 +11,9 @@ ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "template.yaml"
 SAMPLES = ROOT / "samples"
 REGION = "us-east-1"
+# The functions' Powertools objects read these once, when first imported (as on Lambda).
+os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "docingest")
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "DocIngest")
 
 
 @pytest.fixture

@@ -88,8 +88,8 @@ def fetch_url(services: Services, message: UrlMessage) -> tuple[str, Outcome]:
     except BadInput as error:
         doc_id = url_request_id(message)
         raw_key = services.store.put_request(doc_id, message.model_dump(exclude_none=True))
-        services.documents.create(doc_id, message.url, {"kind": "url", "url": message.url, "raw_key": raw_key, "via": message.source})
-        return doc_id, _fail(services, doc_id, Stage.FETCH, str(error))
+        attributes = {"kind": "url", "url": message.url, "raw_key": raw_key, "via": message.source}
+        return doc_id, _refuse(services, doc_id, message.url, attributes, str(error))
     name = posixpath.basename(urlsplit(result.url).path)
     return _accept(services, result.data, source=message.url, name=name, declared_type=result.content_type, url=result.url, via=message.source)
 
@@ -101,9 +101,16 @@ def url_request_id(message: UrlMessage) -> str:
 def _refuse_large_object(services: Services, inbox: InboxObject, source: str, received_at: str | None) -> tuple[str, Outcome]:
     doc_id = services.store.hash_inbox(inbox.bucket, inbox.key)
     attributes = {"kind": "document", "source_name": posixpath.basename(inbox.key), "size_bytes": inbox.size, "raw_key": source}
-    services.documents.create(doc_id, source, attributes, received_at)
     reason = f"too large: {inbox.size} bytes, the limit is {services.settings.max_document_bytes} (raw input kept at {source})"
-    return doc_id, _fail(services, doc_id, Stage.FETCH, reason)
+    return doc_id, _refuse(services, doc_id, source, attributes, reason, received_at)
+
+
+def _refuse(services: Services, doc_id: str, source: str, attributes: dict[str, Any], reason: str,
+            received_at: str | None = None) -> Outcome:
+    """A record that ends FAILED at fetch right away; a repeated refusal changes nothing."""
+    if not services.documents.create(doc_id, source, attributes, received_at):
+        return Outcome.SKIPPED
+    return _fail(services, doc_id, Stage.FETCH, reason)
 
 
 def _accept(
