@@ -3,7 +3,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint-template bench clean-venv
+BENCH_STAMP := $(VENV)/.bench-installed
+
+.PHONY: run test lint-template bench bench-quality clean-venv
 
 # Creates .venv from the pinned lock file on first use (and when the pins change).
 $(STAMP): requirements-dev.lock pyproject.toml
@@ -26,6 +28,16 @@ lint-template: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/pipeline.py
+
+# The reference tools the quality benchmarks compare against (not needed by `make test`).
+$(BENCH_STAMP): $(STAMP) requirements-bench.lock
+	$(BIN)/python -m pip install --quiet -r requirements-bench.lock -c requirements-dev.lock
+	touch $(BENCH_STAMP)
+
+bench-quality: $(BENCH_STAMP)
+	$(BIN)/python bench/quality_clean.py
+	$(BIN)/python bench/quality_boilerplate.py
+	$(BIN)/python bench/quality_langid.py
 
 clean-venv:
 	rm -rf $(VENV)

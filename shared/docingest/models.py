@@ -25,9 +25,17 @@ class CleanResult(BaseModel):
     author: str | None = None
     site_name: str | None = None
     description: str | None = None
+    canonical_url: str | None = None
     removed_lines: int = 0  # plain text: boilerplate lines dropped
+
+
+class LanguageShare(BaseModel):
+    language: str
+    share: float = Field(ge=0.0, le=1.0)  # of the text's letters, by paragraph
 
 
 class LanguageResult(BaseModel):
     language: str  # ISO 639-1, 639-3 where none exists, "und" when unknown
     confidence: float = Field(ge=0.0, le=1.0)
+    script: str | None = None  # ISO 15924: Latn, Cyrl, Arab, Hans, Hant, Jpan, Deva...
+    languages: list[LanguageShare] | None = None  # mixed-language text: each language's share
