@@ -107,3 +107,14 @@ def test_url_list_skips_blanks_and_comments():
         "https://a.example/1",
         "https://b.example/2",
     ]
+
+
+def test_mojibake_is_repaired():
+    original = "O prefeito disse que o verão será quente — e a praça está pronta."
+    double_encoded = original.encode("utf-8").decode("cp1252").encode("utf-8")
+    assert fetch.decode_bytes(double_encoded).text == original
+
+
+@pytest.mark.parametrize("text", ["Straße, naïve café — “quoted” ½", "Президент открыл мост.", "市长宣布港口开放。"])
+def test_clean_text_is_not_altered_by_the_mojibake_repair(text):
+    assert fetch.decode_bytes(text.encode("utf-8")).text == text

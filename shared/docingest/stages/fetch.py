@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import charset_normalizer
+import ftfy
+import ftfy.badness
 
 from docingest.errors import BadInput
 
@@ -81,7 +83,7 @@ def declared_charset(data: bytes, content_type_header: str | None = None) -> str
 
 
 def decode_bytes(data: bytes, charset: str | None = None) -> Decoded:
-    """Bytes to NFC text: BOM, then the declared charset, then UTF-8, then detection.
+    """Bytes to NFC text: BOM, then the declared charset, then UTF-8, then detection; mojibake repaired.
 
     Raises BadInput for empty, binary or undecodable input.
     """
@@ -126,7 +128,14 @@ def _known_codec(charset: str | None) -> str | None:
 def _finish(text: str, charset: str) -> Decoded:
     if _control_share(text) > 0.05:
         raise BadInput(f"binary content: too many control characters after decoding as {charset}")
-    return Decoded(text=unicodedata.normalize("NFC", text), charset=charset)
+    return Decoded(text=unicodedata.normalize("NFC", repair_mojibake(text)), charset=charset)
+
+
+def repair_mojibake(text: str) -> str:
+    """Undo text that was decoded with the wrong codec upstream ("Ã©tÃ©" -> "été"); else unchanged."""
+    if text.isascii() or not ftfy.badness.is_bad(text):
+        return text
+    return ftfy.fix_encoding(text)
 
 
 def _control_share(text: str) -> float:
