@@ -171,9 +171,9 @@ def clean_document(services: Services, doc_id: str) -> Outcome:
         raw = services.store.read_raw(doc_id)
         text = fetch_stage.decode_bytes(raw, record.get("charset")).text
         result = clean(text, record.get("content_type", fetch_stage.PLAIN_TEXT), record.get("url"))
-        key = services.store.put_clean(doc_id, result.text)
-        metadata = result.model_dump(exclude={"text"}, exclude_none=True)
-        return {**metadata, "clean_key": key, "text_chars": len(result.text)}
+        metadata = result.model_dump(exclude={"text", "removed_lines"}, exclude_none=True)
+        key = services.store.put_clean(doc_id, result.text, metadata)
+        return {**metadata, "clean_key": key, "text_chars": len(result.text), "removed_lines": result.removed_lines}
 
     return run_stage(services, Stage.CLEAN, doc_id, work)
 
@@ -198,7 +198,7 @@ def extract_document_entities(services: Services, doc_id: str) -> Outcome:
 
 def enriched_document(record: dict[str, Any], text: str, entities: list[Entity]) -> dict[str, Any]:
     metadata_fields = ("source", "sources", "source_name", "url", "content_type", "charset", "title", "published",
-                       "author", "site_name", "description", "received_at")
+                       "author", "site_name", "description", "canonical_url", "received_at")
     return {
         "doc_id": record["doc_id"],
         "language": record.get("language"),

@@ -18,7 +18,7 @@ def raw_key(doc_id: str) -> str:
 
 
 def clean_key(doc_id: str) -> str:
-    return f"{CLEAN_PREFIX}{doc_id}.txt"
+    return f"{CLEAN_PREFIX}{doc_id}.json"
 
 
 def enriched_key(doc_id: str) -> str:
@@ -67,13 +67,17 @@ class DocumentStore:
     def read_raw(self, doc_id: str) -> bytes:
         return self._s3.get_object(Bucket=self.bucket, Key=raw_key(doc_id))["Body"].read()
 
-    def put_clean(self, doc_id: str, text: str) -> str:
+    def put_clean(self, doc_id: str, text: str, metadata: dict[str, Any]) -> str:
+        """The clean object: the text and what the page says of itself (title, author, date...)."""
         key = clean_key(doc_id)
-        self._s3.put_object(Bucket=self.bucket, Key=key, Body=text.encode("utf-8"), ContentType="text/plain; charset=utf-8")
+        self._put_json(key, {"doc_id": doc_id, "text": text, **metadata})
         return key
 
+    def read_clean_document(self, doc_id: str) -> dict[str, Any]:
+        return json.loads(self._s3.get_object(Bucket=self.bucket, Key=clean_key(doc_id))["Body"].read())
+
     def read_clean(self, doc_id: str) -> str:
-        return self._s3.get_object(Bucket=self.bucket, Key=clean_key(doc_id))["Body"].read().decode("utf-8")
+        return self.read_clean_document(doc_id)["text"]
 
     def put_enriched(self, doc_id: str, document: dict[str, Any]) -> str:
         key = enriched_key(doc_id)
