@@ -165,31 +165,49 @@ def cmd_up(args: argparse.Namespace) -> int:
 # dropping and waiting ------------------------------------------------------------------------------
 
 
-def collect_files(paths: list[Path]) -> list[Path]:
-    files: list[Path] = []
+def collect_files(paths: list[Path]) -> list[tuple[Path, str]]:
+    """Files to drop with their inbox keys: ``<folder>/<path inside it>``, or ``<parent>/<name>`` for a file.
+
+    The folder part is the source whose repeated lines (headers, footers) the clean stage learns.
+    """
+    files: list[tuple[Path, str]] = []
     for path in paths:
         if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.is_file() and not _hidden(p.relative_to(path))))
+            root = path.resolve().name or "root"
+            files.extend((p, f"{root}/{p.relative_to(path).as_posix()}") for p in sorted(path.rglob("*"))
+                         if p.is_file() and not _hidden(p.relative_to(path)))
         elif path.is_file():
-            files.append(path)
+            files.append((path, f"{path.resolve().parent.name or 'root'}/{path.name}"))
         else:
             raise SystemExit(f"no such file or directory: {path}")
-    return files
+    return _unique_keys(files)
+
+
+def _unique_keys(files: list[tuple[Path, str]]) -> list[tuple[Path, str]]:
+    """Two files must never share a key in one drop (the second would replace the first)."""
+    seen: set[str] = set()
+    unique = []
+    for path, key in files:
+        candidate, n = key, 1
+        while candidate in seen:
+            n += 1
+            candidate = f"{key.split('/', 1)[0]}-{n}/{key.split('/', 1)[1]}"
+        seen.add(candidate)
+        unique.append((path, candidate))
+    return unique
 
 
 def _hidden(relative: Path) -> bool:
     return any(part.startswith(".") for part in relative.parts)
 
 
-def drop_files(target: Target, files: list[Path], progress: bool = True) -> list[dict[str, Any]]:
+def drop_files(target: Target, files: list[tuple[Path, str]], progress: bool = True) -> list[dict[str, Any]]:
     from docingest.stages.fetch import document_id
 
     s3 = target.client("s3")
     dropped = []
-    batch = time.strftime("%Y%m%dT%H%M%S")
-    for index, path in enumerate(files, 1):
+    for index, (path, key) in enumerate(files, 1):
         data = path.read_bytes()
-        key = f"{batch}-{index}/{path.name}"  # unique per file, the file's own name last
         s3.put_object(Bucket=target.inbox_bucket, Key=key, Body=data)
         dropped.append({"source": str(path), "doc_id": document_id(data), "key": key, "dropped_at": time.monotonic()})
         if progress:

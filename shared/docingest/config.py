@@ -13,6 +13,7 @@ def _flag(name: str, default: bool = False) -> bool:
 class Settings:
     document_table: str
     document_bucket: str
+    source_line_table: str
     fetch_queue_url: str
     clean_queue_url: str
     detect_language_queue_url: str
@@ -30,6 +31,7 @@ class Settings:
         return cls(
             document_table=env.get("DOCUMENT_TABLE", ""),
             document_bucket=env.get("DOCUMENT_BUCKET", ""),
+            source_line_table=env.get("SOURCE_LINE_TABLE", ""),
             fetch_queue_url=env.get("FETCH_QUEUE_URL", ""),
             clean_queue_url=env.get("CLEAN_QUEUE_URL", ""),
             detect_language_queue_url=env.get("DETECT_LANGUAGE_QUEUE_URL", ""),

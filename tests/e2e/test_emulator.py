@@ -84,7 +84,7 @@ def test_the_same_file_dropped_twice_gives_one_record(target, tmp_path):
     first, second = tmp_path / "bridge.txt", tmp_path / "bridge copy.txt"
     first.write_text(page)
     second.write_text(page)
-    dropped = drop_files(target, [first, second], progress=False)
+    dropped = drop_files(target, [(first, "twice/bridge.txt"), (second, "twice/bridge copy.txt")], progress=False)
     assert dropped[0]["doc_id"] == dropped[1]["doc_id"]
     record = wait_for(target, dropped, timeout=60)[dropped[0]["doc_id"]]
     assert record["status"] == "DONE"
