@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from docingest.adapters.documents import DocumentRepository
 from docingest.adapters.http import download
+from docingest.adapters.line_counts import SourceLineCounts
 from docingest.adapters.queues import Queues
 from docingest.adapters.storage import DocumentStore, InboxObject
 from docingest.config import Settings
@@ -28,10 +29,12 @@ from docingest.stages import fetch as fetch_stage
 from docingest.stages.clean import clean
 from docingest.stages.detect_language import detect_language
 from docingest.stages.extract_entities import extract_entities
+from docingest.stages.repeated_lines import RepeatedLines
 
 BAD_INPUT = "bad_input"  # error_kind of a permanent failure: never retried
 GAVE_UP = "gave_up"  # error_kind after the last delivery attempt: a redrive retries it
 TOP_ENTITIES = 10
+REPEATED_LINES = RepeatedLines()
 
 
 class Outcome(StrEnum):
@@ -46,11 +49,14 @@ class Services:
     documents: DocumentRepository
     store: DocumentStore
     queues: Queues
+    line_counts: SourceLineCounts | None = None  # None: no learning of repeated lines
 
     @classmethod
     def from_env(cls) -> "Services":
         settings = Settings.from_env()
-        return cls(settings, DocumentRepository(settings.document_table), DocumentStore(settings.document_bucket), Queues())
+        line_counts = SourceLineCounts(settings.source_line_table) if settings.source_line_table else None
+        return cls(settings, DocumentRepository(settings.document_table), DocumentStore(settings.document_bucket), Queues(),
+                   line_counts)
 
     def next_queue(self, stage: Stage) -> str | None:
         return {
@@ -171,11 +177,37 @@ def clean_document(services: Services, doc_id: str) -> Outcome:
         raw = services.store.read_raw(doc_id)
         text = fetch_stage.decode_bytes(raw, record.get("charset")).text
         result = clean(text, record.get("content_type", fetch_stage.PLAIN_TEXT), record.get("url"))
+        clean_text, repeated = _without_repeated_lines(services, record, result.text)
+        if not clean_text.strip():
+            raise BadInput("no main text found: every line repeats across this source's documents")
         metadata = result.model_dump(exclude={"text", "removed_lines"}, exclude_none=True)
-        key = services.store.put_clean(doc_id, result.text, metadata)
-        return {**metadata, "clean_key": key, "text_chars": len(result.text), "removed_lines": result.removed_lines}
+        key = services.store.put_clean(doc_id, clean_text, metadata)
+        return {**metadata, "clean_key": key, "text_chars": len(clean_text), "removed_lines": result.removed_lines,
+                "repeated_lines_removed": repeated, "line_source": line_source(record)}
 
     return run_stage(services, Stage.CLEAN, doc_id, work)
+
+
+def line_source(record: dict[str, Any]) -> str:
+    """Where a document's repeated lines are learnt: the site of a URL, the folder of a dropped file."""
+    if record.get("url"):
+        host = (urlsplit(record["url"]).hostname or "").lower()
+        return host.removeprefix("www.")
+    return posixpath.dirname(record["source"]) or record["source"]
+
+
+def _without_repeated_lines(services: Services, record: dict[str, Any], text: str) -> tuple[str, int]:
+    """Drop the lines other documents of the same source repeat; count this document's lines once."""
+    if services.line_counts is None:
+        return text, 0
+    source, doc_id = line_source(record), record["doc_id"]
+    fingerprints = REPEATED_LINES.lines_to_count(text)
+    counted = services.line_counts.is_counted(source, doc_id)
+    counts, documents_seen = services.line_counts.counts(source, fingerprints)
+    kept, removed = REPEATED_LINES.filter(text, counts, documents_seen, counted_this_document=counted)
+    if not counted:
+        services.line_counts.add(source, doc_id, fingerprints)
+    return kept, len(removed)
 
 
 def detect_document_language(services: Services, doc_id: str) -> Outcome:

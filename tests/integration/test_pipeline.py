@@ -169,3 +169,42 @@ def test_indexes_list_documents_by_status_and_language(provisioned, services):
     assert {r["language"] for r in services.documents.list_by_status("DONE")} == {"en", "pt"}
     assert [r["source_name"] for r in services.documents.list_by_language("pt")] == ["porto-novo.txt"]
     assert services.documents.count_by_status()["DONE"] == 2
+
+
+FOOTER = "Support independent local journalism by becoming a member of our newsroom today."
+
+
+PLACES = ["library", "swimming pool", "bus station", "market hall", "museum"]
+DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
+
+
+def article(n: int) -> bytes:
+    place, day = PLACES[n - 1], DAYS[n - 1]
+    return (f"The town of Eastvale opened its new {place} on {day}, after a long wait.\n"
+            f"Librarian Ruth Adeyemi said the {place} would change life in the town centre.\n"
+            f"{FOOTER}\n").encode()
+
+
+def test_lines_repeated_across_a_sources_documents_are_learnt_and_removed(provisioned, services):
+    texts = []
+    for n in range(1, 6):
+        key = f"eastvale-news/story-{n}.txt"
+        bucket = put_inbox(provisioned, key, article(n))
+        doc_id, _ = pipeline.fetch_s3_object(services, bucket, key)
+        assert pipeline.clean_document(services, doc_id) == pipeline.Outcome.ADVANCED
+        texts.append(services.store.read_clean(doc_id))
+    assert all(FOOTER in text for text in texts[:3])  # seen in fewer than 3 other documents
+    assert all(FOOTER not in text for text in texts[3:])
+    assert all("Librarian Ruth Adeyemi" in text for text in texts)
+    record = services.documents.get(doc_id)
+    assert record["repeated_lines_removed"] == 1 and record["line_source"] == f"s3://{bucket}/eastvale-news"
+
+
+def test_another_source_does_not_share_the_counts_and_redelivery_counts_once(provisioned, services):
+    counts = services.line_counts
+    assert counts.add("site-a", "d1", ["f1", "f2"]) is True
+    assert counts.add("site-a", "d1", ["f1", "f2"]) is False
+    counts.add("site-a", "d2", ["f1"])
+    assert counts.counts("site-a", ["f1", "f2", "f3"]) == ({"f1": 2, "f2": 1}, 2)
+    assert counts.counts("site-b", ["f1"]) == ({}, 0)
+    assert counts.is_counted("site-a", "d2") and not counts.is_counted("site-b", "d2")

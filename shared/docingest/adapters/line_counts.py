@@ -5,6 +5,7 @@ and one ``doc#<id>`` marker per counted document so a redelivered document is ne
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Iterable
 
 from botocore.exceptions import ClientError
@@ -43,7 +44,12 @@ class SourceLineCounts:
             if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 return False
             raise
-        for key in (DOCUMENTS_SEEN, *dict.fromkeys(fingerprints)):
-            self.table.update_item(Key={"source": source, "line": key}, UpdateExpression="ADD documents :one",
-                                   ExpressionAttributeValues={":one": 1})
+        client, name = self.table.meta.client, self.table.name  # clients are thread-safe, resources are not
+
+        def increment(key: str) -> None:
+            client.update_item(TableName=name, Key={"source": source, "line": key},
+                               UpdateExpression="ADD documents :one", ExpressionAttributeValues={":one": 1})
+
+        with ThreadPoolExecutor(max_workers=8) as pool:  # one small write per line: overlap their latency
+            list(pool.map(increment, [DOCUMENTS_SEEN, *dict.fromkeys(fingerprints)]))
         return True
