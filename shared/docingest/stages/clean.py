@@ -1,21 +1,25 @@
 """Clean stage: main text and metadata from an HTML page or a plain-text dump.
 
-Pure and offline: no network, no AWS. HTML goes through trafilatura (main
-text plus title, date, author, site name, description); when trafilatura
-finds no main text, the visible text of <body> is rendered block by block
+Pure and offline: no network, no AWS. HTML goes through `html_extract` (a
+block classifier on DOM features, pure Python + lxml) for the main text and
+`html_metadata` for title, date, author, site name, description and
+canonical URL; when no block is kept, the visible text of <body> is rendered block by block
 and cleaned like plain text. Plain text goes through `boilerplate`.
 """
 from __future__ import annotations
 
 import re
 
-import trafilatura
+from urllib.parse import urljoin
+
+import trafilatura  # noqa: F401  (kept importable: tests patch clean.trafilatura)
 from lxml import html as lxml_html
-from trafilatura.metadata import extract_metadata
 
 from docingest.errors import BadInput
 from docingest.models import CleanResult
+from docingest.stages import html_extract
 from docingest.stages.boilerplate import join_paragraphs, normalize_text, remove_boilerplate
+from docingest.stages.html_metadata import extract_metadata as extract_page_metadata
 
 HTML_TYPES = frozenset(("text/html", "application/xhtml+xml"))
 TEXT_TYPES = frozenset(("text/plain",))
@@ -28,6 +32,7 @@ BLOCK_TAGS = frozenset((
     "figcaption", "br", "hr", "address", "time",
 ))
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+BYLINE = re.compile(r"^(by|von|par|por|oleh|di|av|door|przez|автор|от)\s", re.IGNORECASE)
 
 
 def clean(content: str, content_type: str, url: str | None = None) -> CleanResult:
@@ -66,56 +71,82 @@ def _clean_plain_text(content: str) -> CleanResult:
 
 
 def _clean_html(content: str, url: str | None) -> CleanResult:
-    document = trafilatura.bare_extraction(
-        content,
-        url=url,
-        with_metadata=True,
-        include_comments=False,
-        include_tables=True,
-        include_images=False,
-        include_links=False,
-        favor_precision=True,
-        deduplicate=False,
-        # no guessing from copyright years or free text
-        date_extraction_params={"original_date": True, "extensive_search": False},
-    )
-    text = document.text if document is not None else None
-    if not text or not text.strip():
-        return _clean_html_fallback(content)
-
-    title = _clean_field(document.title)
-    # trafilatura's text has one paragraph per line; drop what the line rules catch
-    result = remove_boilerplate(text, trim_page_chrome=False)
-    paragraphs = [p for p in result.text.split("\n\n") if p and p.casefold() != (title or "").casefold()]
+    """Main text by the block classifier of `html_extract`, metadata by `html_metadata`."""
+    tree = html_extract.parse(content)
+    if tree is None:
+        raise BadInput("no main text found: the HTML page cannot be parsed")
+    metadata = extract_page_metadata(tree)  # before extraction: segmenting does not change the tree
+    title = _clean_field(metadata.title)
+    author = _clean_field(metadata.author)
+    paragraphs, link_only = html_extract.extract_with_links(tree=tree)
     if not paragraphs:
-        return _clean_html_fallback(content)
+        return _clean_html_fallback(content, metadata)
+    # one paragraph per line for the line rules (READ MORE, share bars, cookie notes...)
+    result = remove_boilerplate("\n".join(paragraphs), trim_page_chrome=False)
+    kept = [p for p in result.text.split("\n\n") if p]
+    kept = _drop_headline_and_byline(kept, title, author)
+    if not kept or all(p in link_only for p in kept):  # a menu is not main text
+        return _clean_html_fallback(content, metadata)
     return CleanResult(
-        text=join_paragraphs(paragraphs),
+        text=join_paragraphs(kept),
         title=title,
-        published=_iso_date(document.date),
-        author=_clean_field(document.author),
-        site_name=_clean_field(document.sitename),
-        description=_clean_field(document.description),
+        published=metadata.published,
+        author=author,
+        site_name=_clean_field(metadata.site_name),
+        description=_clean_field(metadata.description),
+        canonical_url=_canonical(metadata.canonical_url, url),
         removed_lines=result.removed_lines,
     )
 
 
-def _clean_html_fallback(content: str) -> CleanResult:
-    """No main text found by trafilatura: clean the visible <body> text as a plain-text dump."""
+def _drop_headline_and_byline(paragraphs: list[str], title: str | None, author: str | None) -> list[str]:
+    """The headline (it is the title) and a short byline before the first long paragraph go."""
+    out = []
+    seen_prose = False
+    folded_title = (title or "").casefold()
+    for paragraph in paragraphs:
+        folded = paragraph.casefold()
+        if folded_title and folded == folded_title:
+            continue
+        if not seen_prose and len(paragraph) < 120 and (
+            (author and author.casefold() in folded) or BYLINE.match(paragraph)
+        ):
+            continue
+        if len(paragraph) >= 120:
+            seen_prose = True
+        out.append(paragraph)
+    return out
+
+
+def _canonical(canonical: str | None, url: str | None) -> str | None:
+    if not canonical:
+        return None
+    if canonical.startswith(("http://", "https://")):
+        return canonical
+    if url:
+        return urljoin(url, canonical)
+    return None
+
+
+def _clean_html_fallback(content: str, metadata=None) -> CleanResult:
+    """No main text found by the block classifier: clean the visible <body> text as a plain-text dump."""
     text = html_to_text(content)
     if not text.strip():
         raise BadInput("no main text found: the HTML page has no visible text")
     result = remove_boilerplate(text)
     if not result.text:
         raise BadInput("no main text found: the HTML page's visible text is only navigation and boilerplate")
-    metadata = extract_metadata(content, extensive=False)
+    if metadata is None:
+        tree = html_extract.parse(content)
+        metadata = extract_page_metadata(tree) if tree is not None else None
     return CleanResult(
         text=result.text,
-        title=_clean_field(metadata.title) or result.title,
-        published=_iso_date(metadata.date) or result.published,
-        author=_clean_field(metadata.author),
-        site_name=_clean_field(metadata.sitename),
-        description=_clean_field(metadata.description),
+        title=(_clean_field(metadata.title) if metadata else None) or result.title,
+        published=(metadata.published if metadata else None) or result.published,
+        author=_clean_field(metadata.author) if metadata else None,
+        site_name=_clean_field(metadata.site_name) if metadata else None,
+        description=_clean_field(metadata.description) if metadata else None,
+        canonical_url=metadata.canonical_url if metadata else None,
         removed_lines=result.removed_lines,
     )
 

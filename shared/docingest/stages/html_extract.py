@@ -1,0 +1,430 @@
+"""HTML main-text extraction: DOM blocks scored by a small two-stage logistic model.
+
+Pure Python on top of lxml (no numpy): the page is parsed once, split into text
+blocks (a paragraph, a heading, a list item, a table cell...), each block gets
+language-independent features (length, link density, punctuation density, tag,
+class/id/role cues of the block and of its ancestors, position, whether it sits
+in the densest prose subtree of the page) and a first logistic model scores it;
+a second logistic model rescores every block with its neighbours' scores, so a
+short line between two kept paragraphs stays and an isolated long line in the
+footer goes. The weights live in `docingest/data/html_block_model.json`
+(trained by `bench/train_html_blocks.py`, cross-validated grouped by domain).
+
+`segment(html)` gives the blocks and their features (used by training too),
+`extract(html)` the main text as paragraphs.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from lxml import etree
+from lxml import html as lxml_html
+
+MODEL_PATH = Path(__file__).resolve().parent.parent / "data" / "html_block_model.json"
+
+# Never rendered.
+SKIP_TAGS = frozenset((
+    "script", "style", "noscript", "template", "svg", "iframe", "select", "option", "textarea",
+    "input", "button", "head", "canvas", "object", "embed", "map", "audio", "video", "picture",
+    "img", "link", "meta", "math", "dialog",
+))
+# Start and end a text block.
+BLOCK_TAGS = frozenset((
+    "p", "div", "section", "article", "main", "li", "ul", "ol", "dl", "dt", "dd", "h1", "h2",
+    "h3", "h4", "h5", "h6", "blockquote", "pre", "table", "tbody", "thead", "tfoot", "tr", "td",
+    "th", "caption", "figure", "figcaption", "header", "footer", "nav", "aside", "form",
+    "address", "details", "summary", "body", "center", "fieldset", "legend", "hr", "br_block",
+    "menu", "hgroup", "search", "html",
+))
+HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
+
+# Class/id/role cue groups (matched as substrings of the lower-cased class + id + role).
+NEG_GROUPS = (
+    ("nav", ("nav", "menu", "breadcrumb", "pagination", "pager", "toc", "skip", "dropdown", "mega")),
+    ("header", ("header", "masthead", "topbar", "top-bar", "navbar", "banner", "logo", "brand")),
+    ("footer", ("footer", "copyright", "colophon", "bottom", "legal")),
+    ("side", ("sidebar", "side-bar", "aside", "widget", "rail", "secondary", "sidenav")),
+    ("comment", ("comment", "disqus", "respond", "reply", "discussion")),
+    ("share", ("share", "social", "sharing", "follow", "facebook", "twitter", "whatsapp", "print")),
+    ("related", ("related", "recommend", "more-", "trending", "popular", "also", "readnext",
+                 "read-next", "upnext", "teaser", "promo", "carousel", "slider", "outbrain", "taboola")),
+    ("cookie", ("cookie", "consent", "gdpr", "privacy", "onetrust", "cmp")),
+    ("ad", ("advert", "ads-", "-ads", "ad-", "-ad", "sponsor", "dfp", "banner-ad", "adslot", "ad_")),
+    ("subscribe", ("subscribe", "newsletter", "signup", "sign-up", "login", "register", "paywall",
+                   "modal", "popup", "overlay", "cta")),
+    ("meta", ("byline", "author", "date", "time", "meta", "tag", "categor", "label", "badge", "info")),
+    ("hidden", ("hidden", "visually-hidden", "sr-only", "screen-reader", "offscreen", "d-none")),
+)
+POS_GROUPS = (
+    ("article", ("article", "post", "entry", "story", "blog")),
+    ("content", ("content", "main", "body", "text", "prose", "markdown", "rich", "copy")),
+    ("product", ("product", "description", "detail", "spec", "feature")),
+    ("forum", ("thread", "message", "question", "answer", "topic", "forum", "discussion")),
+    ("doc", ("doc", "documentation", "manual", "reference", "wiki", "mw-parser")),
+)
+N_NEG = len(NEG_GROUPS)
+N_POS = len(POS_GROUPS)
+TAG_BITS = {"nav": 0, "header": 1, "footer": 2, "aside": 3, "form": 4, "article": 5, "main": 6,
+            "a": 7, "li": 8, "table": 9, "blockquote": 10, "figure": 11}
+ROLE_BITS = {"navigation": 0, "banner": 1, "contentinfo": 2, "complementary": 3, "search": 4,
+             "main": 6, "article": 5}
+BLOCK_KINDS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "td", "th", "dt", "dd", "pre",
+               "blockquote", "figcaption", "div", "span", "other")
+
+SENT_END = re.compile(r"[.!?。！？;؟।…]")
+COMMA = re.compile(r"[,，、;；:：]")
+WORDS = re.compile(r"\w+")
+CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+SPACES = re.compile(r"\s+")
+DIGITS = re.compile(r"\d")
+COPYRIGHT = re.compile(r"©|\(c\)|&copy;|copyright", re.IGNORECASE)
+
+
+@dataclass(slots=True)
+class Block:
+    text: str
+    tag: str
+    link_chars: int
+    neg: int  # cue groups of the ancestors (bit per NEG_GROUPS)
+    pos: int
+    own_neg: int  # cue groups of the nearest block element itself
+    own_pos: int
+    tags: int  # enclosing structural tags (TAG_BITS)
+    depth: int
+    element: object = None
+    features: list = field(default_factory=list)
+
+
+@lru_cache(maxsize=8192)
+def _cues(attrs: str) -> tuple[int, int]:
+    neg = 0
+    for i, (_, words) in enumerate(NEG_GROUPS):
+        for word in words:
+            if word in attrs:
+                neg |= 1 << i
+                break
+    pos = 0
+    for i, (_, words) in enumerate(POS_GROUPS):
+        for word in words:
+            if word in attrs:
+                pos |= 1 << i
+                break
+    return neg, pos
+
+
+def _is_hidden(el) -> bool:
+    if el.get("hidden") is not None or el.get("aria-hidden") == "true":
+        return True
+    style = el.get("style")
+    if style and ("display:none" in style.replace(" ", "").lower() or "visibility:hidden" in style.replace(" ", "").lower()):
+        return True
+    return False
+
+
+def parse(content: str):
+    """lxml tree of an HTML string (None if it cannot be parsed)."""
+    try:
+        if content.lstrip().startswith("<?xml"):
+            content = re.sub(r"^\s*<\?xml[^>]*\?>", "", content)
+        return lxml_html.document_fromstring(content)
+    except (ValueError, etree.ParserError):
+        return None
+
+
+class _Walker:
+    def __init__(self):
+        self.blocks: list[Block] = []
+        self.parts: list[str] = []
+        self.link_chars = 0
+        self.owner = None  # (element, tag, neg, pos, own_neg, own_pos, tags, depth)
+
+    def flush(self):
+        if self.parts:
+            text = SPACES.sub(" ", "".join(self.parts)).strip()
+            if text and self.owner is not None:
+                el, tag, neg, pos, own_neg, own_pos, tags, depth = self.owner
+                self.blocks.append(Block(text, tag, min(self.link_chars, len(text)), neg, pos,
+                                         own_neg, own_pos, tags, depth, el))
+            self.parts = []
+        self.link_chars = 0
+
+    def walk(self, el, neg, pos, tags, depth, in_link):
+        tag = el.tag
+        if not isinstance(tag, str):  # comment, processing instruction
+            return
+        tag = tag.lower() if ":" not in tag else tag.rsplit(":", 1)[-1].lower()
+        if tag in SKIP_TAGS or _is_hidden(el):
+            return
+        attrs = (el.get("class") or "") + " " + (el.get("id") or "")
+        role = el.get("role")
+        own_neg = own_pos = 0
+        if len(attrs) > 1:
+            own_neg, own_pos = _cues(attrs.lower())
+            neg |= own_neg
+            pos |= own_pos
+        if tag in TAG_BITS:
+            tags |= 1 << TAG_BITS[tag]
+        if role and role in ROLE_BITS:
+            tags |= 1 << ROLE_BITS[role]
+        if el.get("itemprop") in ("articleBody", "text", "description", "reviewBody"):
+            pos |= 2
+        is_block = tag in BLOCK_TAGS
+        saved = None
+        if is_block:
+            self.flush()
+            saved = self.owner
+            self.owner = (el, tag, neg, pos, own_neg, own_pos, tags, depth)
+        elif tag == "br":
+            self.parts.append(" ")
+        link = in_link or tag == "a"
+        if el.text:
+            self.parts.append(el.text)
+            if link:
+                self.link_chars += len(el.text.strip())
+        if depth < 300:
+            for child in el:
+                self.walk(child, neg, pos, tags, depth + 1, link)
+                if child.tail:
+                    self.parts.append(child.tail)
+                    if link:
+                        self.link_chars += len(child.tail.strip())
+        else:
+            text = el.text_content()
+            self.parts.append(text)
+        if is_block:
+            self.flush()
+            self.owner = saved
+        elif tag in ("td", "th"):
+            self.parts.append(" ")
+
+
+def segment(content: str | None = None, tree=None) -> list[Block]:
+    """Text blocks of the page body, in document order, with their features."""
+    if tree is None:
+        tree = parse(content or "")
+    if tree is None:
+        return []
+    body = tree.find("body")
+    if body is None:
+        body = tree
+    walker = _Walker()
+    walker.owner = (body, "body", 0, 0, 0, 0, 0, 0)
+    walker.walk(body, 0, 0, 0, 0, False)
+    walker.flush()
+    blocks = walker.blocks
+    _featurize(blocks)
+    return blocks
+
+
+def _units(text: str) -> float:
+    cjk = len(CJK.findall(text))
+    return len(WORDS.findall(text)) + 0.5 * cjk
+
+
+def _featurize(blocks: list[Block]) -> None:
+    n = len(blocks)
+    if not n:
+        return
+    # Prose blocks vote for their ancestors: the densest subtree holds the main text.
+    score: dict = {}
+    parent_of: dict = {}
+    total = 0.0
+    lengths = []
+    for b in blocks:
+        length = len(b.text)
+        lengths.append(length)
+        ld = b.link_chars / length
+        if length >= 60 and ld < 0.35 and not (b.tags & 0b11111):
+            weight = length * (1 - ld)
+            total += weight
+            el = b.element
+            while el is not None:
+                score[el] = score.get(el, 0.0) + weight
+                parent = parent_of.get(el)
+                if parent is None:
+                    parent = el.getparent()
+                    parent_of[el] = parent if parent is not None else False
+                el = parent if parent is not False else None
+    main = None
+    if total > 0:
+        # walk down from the top while one child keeps most of the prose
+        top = max((el for el in score if parent_of.get(el) is False), key=score.get, default=None)
+        main = top
+        while main is not None:
+            best = None
+            best_score = 0.0
+            for child in main:
+                s = score.get(child)
+                if s and s > best_score:
+                    best, best_score = child, s
+            if best is not None and best_score >= 0.6 * score[main]:
+                main = best
+            else:
+                break
+    main_members = set()
+    main_parent_members = set()
+    if main is not None:
+        for el in main.iter():
+            main_members.add(el)
+        parent = main.getparent()
+        if parent is not None:
+            for el in parent.iter():
+                main_parent_members.add(el)
+    first_main = last_main = -1
+    in_main = []
+    for i, b in enumerate(blocks):
+        m = b.element in main_members
+        in_main.append(m)
+        if m:
+            if first_main < 0:
+                first_main = i
+            last_main = i
+    # container stats: text and link chars under each block's owning element's parent
+    cont_len: dict = {}
+    cont_link: dict = {}
+    for b in blocks:
+        parent = b.element.getparent() if b.element is not None else None
+        key = parent if parent is not None else b.element
+        cont_len[key] = cont_len.get(key, 0) + len(b.text)
+        cont_link[key] = cont_link.get(key, 0) + b.link_chars
+    total_chars = sum(lengths) or 1
+    main_share = (score.get(main, 0.0) / total) if main is not None and total else 0.0
+    for i, b in enumerate(blocks):
+        text = b.text
+        length = lengths[i]
+        ld = b.link_chars / length
+        units = _units(text)
+        sent = len(SENT_END.findall(text))
+        commas = len(COMMA.findall(text))
+        parent = b.element.getparent() if b.element is not None else None
+        key = parent if parent is not None else b.element
+        c_len = cont_len.get(key, length)
+        c_ld = cont_link.get(key, 0) / c_len if c_len else 0.0
+        kind = b.tag if b.tag in BLOCK_KINDS else ("div" if b.tag in ("section", "article", "main", "body") else "other")
+        f = [
+            1.0,
+            math.log1p(length),
+            math.log1p(units),
+            ld,
+            1.0 if ld > 0.9 else 0.0,
+            min(sent / max(units, 1.0) * 10, 3.0),
+            min(commas / max(units, 1.0) * 10, 3.0),
+            1.0 if SENT_END.search(text[-2:]) else 0.0,
+            min(len(DIGITS.findall(text)) / length, 1.0),
+            1.0 if COPYRIGHT.search(text) else 0.0,
+            1.0 if in_main[i] else 0.0,
+            1.0 if b.element in main_parent_members else 0.0,
+            1.0 if (first_main >= 0 and i < first_main) else 0.0,
+            1.0 if (last_main >= 0 and i > last_main) else 0.0,
+            i / n,
+            math.log1p(c_len),
+            c_ld,
+            math.log1p(b.depth),
+            main_share,
+            math.log1p(n),
+            1.0 if length < 20 else 0.0,
+        ]
+        f.extend(1.0 if kind == k else 0.0 for k in BLOCK_KINDS)
+        f.extend(1.0 if b.neg >> g & 1 else 0.0 for g in range(N_NEG))
+        f.extend(1.0 if b.own_neg >> g & 1 else 0.0 for g in range(N_NEG))
+        f.extend(1.0 if b.pos >> g & 1 else 0.0 for g in range(N_POS))
+        f.extend(1.0 if b.tags >> t & 1 else 0.0 for t in range(12))
+        b.features = f
+
+
+def context_features(blocks: list[Block], probs: list[float]) -> list[list[float]]:
+    """Second-stage features: a block's own score with its neighbours' and its container's."""
+    n = len(blocks)
+    sibling_sum: dict = {}
+    sibling_n: dict = {}
+    for b, p in zip(blocks, probs):
+        parent = b.element.getparent() if b.element is not None else None
+        sibling_sum[parent] = sibling_sum.get(parent, 0.0) + p * len(b.text)
+        sibling_n[parent] = sibling_n.get(parent, 0) + len(b.text)
+    rows = []
+    for i, b in enumerate(blocks):
+        p = probs[i]
+        prev1 = probs[i - 1] if i > 0 else 0.0
+        next1 = probs[i + 1] if i + 1 < n else 0.0
+        lo, hi = max(0, i - 3), min(n, i + 4)
+        window = sum(probs[lo:hi]) / (hi - lo)
+        wide_lo, wide_hi = max(0, i - 10), min(n, i + 11)
+        wide = sum(probs[wide_lo:wide_hi]) / (wide_hi - wide_lo)
+        parent = b.element.getparent() if b.element is not None else None
+        sib = sibling_sum[parent] / sibling_n[parent] if sibling_n[parent] else p
+        logit = math.log(max(p, 1e-6) / max(1 - p, 1e-6))
+        short = 1.0 if len(b.text) < 40 else 0.0
+        head = 1.0 if b.tag in HEADINGS else 0.0
+        rows.append([1.0, logit, p, prev1, next1, window, wide, sib, min(prev1, next1), max(prev1, next1),
+                     short, short * min(prev1, next1), head, head * next1, b.features[3],
+                     b.features[1]])
+    return rows
+
+
+def _sigmoid(z: float) -> float:
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
+
+
+def _dot(w: list[float], x: list[float]) -> float:
+    return sum(a * b for a, b in zip(w, x))
+
+
+@lru_cache(maxsize=4)
+def _load_model(path: str) -> dict:
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def load_model(path: Path | str | None = None) -> dict | None:
+    path = Path(path or MODEL_PATH)
+    if not path.exists():
+        return None
+    return _load_model(str(path))
+
+
+def score_blocks(blocks: list[Block], model: dict) -> list[float]:
+    w1 = model["w1"]
+    probs = [_sigmoid(_dot(w1, b.features)) for b in blocks]
+    if "w2" in model:
+        w2 = model["w2"]
+        probs = [_sigmoid(_dot(w2, row)) for row in context_features(blocks, probs)]
+    return probs
+
+
+def select(blocks: list[Block], probs: list[float], threshold: float) -> list[str]:
+    """Kept block texts, merged so a paragraph split by inline markup stays one paragraph."""
+    # a link inside <nav> / role=navigation is a menu whatever its neighbours say
+    return [b.text for b, p in zip(blocks, probs)
+            if p >= threshold and not (b.tags & 1 and b.link_chars > 0.5 * len(b.text))]
+
+
+def extract(content: str | None = None, tree=None, model: dict | None = None) -> list[str]:
+    """Main-text paragraphs of an HTML page (empty list when nothing is found)."""
+    return extract_with_links(content, tree, model)[0]
+
+
+def extract_with_links(content: str | None = None, tree=None, model: dict | None = None) -> tuple[list[str], set[str]]:
+    """Main-text paragraphs, and which of them are link-only blocks (menus, tag clouds)."""
+    blocks = segment(content, tree=tree)
+    if not blocks:
+        return [], set()
+    model = model or load_model()
+    if model is None:
+        kept = _fallback(blocks)
+    else:
+        probs = score_blocks(blocks, model)
+        kept = select(blocks, probs, model.get("threshold", 0.5))
+    return kept, {b.text for b in blocks if b.link_chars > 0.8 * len(b.text)}
+
+
+def _fallback(blocks: list[Block]) -> list[str]:
+    """No model file: blocks in the densest subtree that are not link lists."""
+    return [b.text for b in blocks if b.features[10] and b.features[3] < 0.5]
