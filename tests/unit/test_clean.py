@@ -362,3 +362,82 @@ def test_unknown_content_type_is_bad_input(content_type: str) -> None:
 def test_plain_text_that_is_only_boilerplate_is_bad_input() -> None:
     with pytest.raises(BadInput, match="no main text found"):
         clean("[iklan_2]\nTautan sumber\nKomentar (0)\nADVERTISEMENT\n", "text/plain")
+
+
+# --- chrome phrase families (data/boilerplate_lines.json) and the main-text span ---
+
+RU_1 = "Городской совет утвердил новый бюджет для парков во вторник вечером."
+RU_2 = "Чиновники сказали, что первые детские площадки откроются до летних каникул."
+
+CHROME_PHRASE_CASES = {
+    "nav_legal_en": (EN_1, EN_2, ["Skip to main content", "Privacy Policy", "Terms of Use", "Contact us"]),
+    "nav_legal_id": (ID_1, ID_2, ["Beranda", "Kebijakan Privasi", "Pedoman Media Siber", "Hubungi Kami"]),
+    "nav_legal_pt": (PT_1, PT_2, ["Página inicial", "Política de Privacidade", "Fale Conosco"]),
+    "nav_legal_ru": (RU_1, RU_2, ["Главная", "Политика конфиденциальности", "Контакты"]),
+    "pagination": (EN_1, EN_2, ["Page 2 of 9", "Older posts", "Load more"]),
+    "pagination_id_pt_ru": (ID_1, ID_2, ["Halaman 3 dari 10", "Selanjutnya", "Próxima página", "Показать ещё"]),
+    "comment_section_en": (
+        EN_1,
+        EN_2,
+        ["Leave a Reply", "Your email address will not be published. Required fields are marked *", "Cancel reply"],
+    ),
+    "comment_section_id_pt": (
+        ID_1,
+        ID_2,
+        ["Tinggalkan Balasan", "Alamat email Anda tidak akan dipublikasikan.", "Deixe uma resposta"],
+    ),
+    "newsletter_social": (
+        PT_1,
+        PT_2,
+        ["Enter your email address", "Share on Facebook", "Inscreva-se", "Bagikan ke WhatsApp", "Поделиться"],
+    ),
+    "related_blocks": (EN_1, EN_2, ["Related posts", "Most read", "Berita Terbaru", "Mais lidas", "Читайте также"]),
+}
+
+
+@pytest.mark.parametrize("family", sorted(CHROME_PHRASE_CASES))
+def test_chrome_phrase_families_removed_and_article_kept(family: str) -> None:
+    first, second, chrome = CHROME_PHRASE_CASES[family]
+    result = _assert_removed(_between(first, "\n".join(chrome), second), chrome, [first, second])
+    assert result.removed_lines >= len(chrome)
+
+
+def test_sentences_starting_like_chrome_phrases_are_kept() -> None:
+    body = [
+        "Home owners along the river will get a grant to raise their doorsteps this year.",
+        "Reply cards were sent to every household in the valley last month.",
+        "Share prices of the ferry company rose after the council vote.",
+        "Next, the council will discuss the pier repairs in April.",
+    ]
+    text = "\n".join([EN_1, *body, EN_2])
+    assert clean(text, "text/plain").text.split("\n\n") == [EN_1, *body, EN_2]
+
+
+NAV_LINK_LIST = "\n".join(
+    ["Harbour Post", "News", "Sport", "Weather", "Opinion", "Travel", "Culture", "Podcasts", "Puzzles"]
+)
+FOOTER_LINK_LIST = "\n".join(
+    ["Sections", "Local news", "Politics", "Business", "Schools", "Obituaries", "Events", "Classifieds",
+     "Corrections", "Ethics policy", "Newsroom staff", "Work with us", "Customer service", "Print edition"]
+)
+SIDEBAR_TEASER = (
+    "Readers share their favourite walks along the old canal path, from the lock gates "
+    "to the boathouse at the edge of town"
+)
+
+
+def test_prose_far_from_the_article_behind_link_lists_is_dropped() -> None:
+    text = "\n".join(
+        [NAV_LINK_LIST, "Council approves new budget for parks", EN_1, EN_2, FOOTER_LINK_LIST, NAV_LINK_LIST,
+         FOOTER_LINK_LIST, SIDEBAR_TEASER, FOOTER_LINK_LIST]
+    )
+    result = clean(text, "text/plain")
+    assert result.text.split("\n\n") == [EN_1, EN_2]
+    assert result.title == "Council approves new budget for parks"
+
+
+def test_article_paragraphs_around_known_chrome_stay_together() -> None:
+    chrome = ["ADVERTISEMENT", "READ MORE: Harbour festival breaks attendance record", "Photo: Ana Prado/Riverside Courier",
+              "Baca juga: Harga cabai turun menjelang musim panen", "Share", "Komentar (0)"]
+    text = "\n".join([NAV_LINK_LIST, EN_1, *chrome, ID_1, *chrome, PT_1, FOOTER_LINK_LIST])
+    assert clean(text, "text/plain").text.split("\n\n") == [EN_1, ID_1, PT_1]

@@ -16,11 +16,14 @@ regular expression is compiled once at import.
 """
 from __future__ import annotations
 
+import importlib.resources
+import json
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 # --------------------------------------------------------------------------
 # Data: words and phrases, kept apart from the rules that use them.
@@ -191,6 +194,30 @@ RIGHTS_PHRASES = (
     "todos los derechos reservados", "tous droits réservés", "alle rechte vorbehalten",
 )
 
+
+def _load_chrome_phrases(name: str = "boilerplate_lines.json") -> dict[str, tuple[frozenset[str], tuple[str, ...]]]:
+    """Per family: whole-line phrases and line prefixes, as comparison keys (see _chrome_key)."""
+    resource = importlib.resources.files("docingest.data").joinpath(name)
+    data = json.loads(resource.read_text(encoding="utf-8"))
+    return {
+        family: (
+            frozenset(_chrome_key(p) for p in entry.get("lines", ())),
+            tuple(sorted({_chrome_key(p) for p in entry.get("prefixes", ())}, key=len, reverse=True)),
+        )
+        for family, entry in data.items()
+        if not family.startswith("_")
+    }
+
+
+def _chrome_key(line: str) -> str:
+    """Case-folded, digit runs as '0', punctuation as spaces: 'Page 2 of 9 ›' -> 'page 0 of 0'."""
+    return " ".join(re.sub(r"\d+", "0", re.sub(r"[^\w\s'&]+", " ", line.casefold())).split())
+
+
+# nav/legal links, pagination, comment-section furniture, newsletter/social boxes, related blocks
+CHROME_PHRASES = _load_chrome_phrases()
+CHROME_LINE_MAX_WORDS = 12
+
 # --------------------------------------------------------------------------
 # Thresholds
 # --------------------------------------------------------------------------
@@ -206,6 +233,11 @@ CREDIT_TAIL_WORDS = 10
 FOOTER_MAX_WORDS = 25
 COOKIE_MAX_WORDS = 60
 SHORT_LINE_CHARS = 80  # ad labels, counters and share bars are never longer
+# main text span: weight of a word outside prose lines against a word of prose (cross-validated
+# by domain on WCXB dev pages rendered as text dumps, see bench/quality_boilerplate.py)
+OFF_MAIN_WEIGHT = 0.5
+OFF_MAIN_LINE_WORDS = 3  # a short line (a menu item) costs at least this many words
+RULE_LINE_WEIGHT = 0.1
 
 # --------------------------------------------------------------------------
 # Compiled patterns
@@ -274,6 +306,7 @@ TAG_LABEL = re.compile(rf"^(?:{_alternation(TAG_LABELS)})\s*:?$", _F)
 INLINE_TAGS = re.compile(rf"^(?:{_alternation(TAG_LABELS)})\s*:\s*\S", _F)
 
 SITE_FOOTER_START = re.compile(rf"^(?:{_alternation(re.escape(p) for p in SITE_FOOTER_PREFIXES)})", _F)
+RIGHTS_HINTS = ("reserv", "hak cipta", "droits", "rechte")  # cheap test before RIGHTS_NOTICE
 COOKIE_NOTICE = re.compile(_alternation(re.escape(p) for p in COOKIE_PHRASES), _F)
 RIGHTS_NOTICE = re.compile(_alternation(re.escape(p) for p in RIGHTS_PHRASES), _F)
 
@@ -320,6 +353,7 @@ def _words(line: str) -> list[str]:
     return line.split()
 
 
+@lru_cache(maxsize=8192)
 def _key(line: str) -> str:
     """Comparison key: case-folded, punctuation-free."""
     return NON_WORD.sub(" ", line.casefold()).strip()
@@ -385,7 +419,7 @@ def _has_date_or_time(line: str) -> bool:
 
 def is_separator(line: str) -> bool:
     """Only punctuation or symbols: '* * *', '<…>', '---'."""
-    return not NON_WORD.sub("", line)
+    return not any(ch.isalnum() for ch in line) and not NON_WORD.sub("", line)
 
 
 def is_icon_or_menu_dump(line: str) -> bool:
@@ -472,9 +506,10 @@ def is_site_footer(line: str) -> bool:
         return False
     if SITE_FOOTER_START.match(line) and n <= FOOTER_MAX_WORDS:
         return True
-    if RIGHTS_NOTICE.search(line) and n <= FOOTER_MAX_WORDS:
+    folded = line.casefold()
+    if n <= FOOTER_MAX_WORDS and any(w in folded for w in RIGHTS_HINTS) and RIGHTS_NOTICE.search(line):
         return True
-    return bool(COOKIE_NOTICE.search(line))
+    return "cookie" in folded and bool(COOKIE_NOTICE.search(line))
 
 
 def is_date_or_time_line(line: str) -> bool:
@@ -483,6 +518,28 @@ def is_date_or_time_line(line: str) -> bool:
         return False
     rest = DATE_FILLER.sub(" ", _strip_dates_and_times(line))
     return not NON_WORD.sub("", rest)
+
+
+def chrome_phrase_family(line: str) -> str | None:
+    """Family of a short line that is a known chrome phrase ('Privacy Policy', 'Leave a Reply',
+    'Halaman 2 dari 9', 'Читайте также'), from data/boilerplate_lines.json; None otherwise."""
+    if len(line) > SHORT_LINE_CHARS * 2 or len(_words(line)) > CHROME_LINE_MAX_WORDS:
+        return None
+    key = _chrome_key(line)
+    if not key:
+        return None
+    for family, (whole, prefixes) in CHROME_PHRASES.items():
+        if key in whole:
+            return family
+        if prefixes and key.startswith(prefixes) and not (
+            SENTENCE_END.search(line) and len(_words(line)) >= PROSE_MIN_WORDS and family == "related"
+        ):
+            return family
+    return None
+
+
+def is_chrome_phrase(line: str) -> bool:
+    return chrome_phrase_family(line) is not None
 
 
 LINE_RULES: tuple[tuple[str, Callable[[str], bool]], ...] = (
@@ -496,6 +553,7 @@ LINE_RULES: tuple[tuple[str, Callable[[str], bool]], ...] = (
     ("credit", is_photo_credit),
     ("byline", is_byline),
     ("site_footer", is_site_footer),
+    ("chrome_phrase", is_chrome_phrase),
 )
 # families that anchor a metadata cluster
 META_ANCHORS = frozenset(("date_time", "gallery", "counter_share"))
@@ -505,7 +563,7 @@ def classify_line(line: str) -> str | None:
     """Name of the first boilerplate family the line belongs to, or None."""
     for family, rule in LINE_RULES:
         if rule(line):
-            return family
+            return chrome_phrase_family(line) if family == "chrome_phrase" else family
     return None
 
 
@@ -518,7 +576,7 @@ def split_lines(text: str) -> list[str]:
     """Normalised non-empty lines; lines starting with ',', '.' or ';' rejoin the previous one."""
     lines: list[str] = []
     for line in normalize_text(text).split("\n"):
-        if not is_advert(line):  # drop ad shortcodes inside a sentence
+        if "[" in line and not is_advert(line):  # drop ad shortcodes inside a sentence
             line = SPACES.sub(" ", AD_SHORTCODE.sub(" ", line)).strip()
         if not line:
             continue
@@ -648,6 +706,34 @@ def _classify_page(text: str, trim_page_chrome: bool) -> tuple[list[str], list[s
     return lines, reasons, title
 
 
+def main_span(lines: list[str], reasons: list[str | None], prose: set[int]) -> tuple[int, int]:
+    """First and last line of the page's main text: the run of lines with the most prose.
+
+    Every word of a prose line counts +1, every word of another line (menus, link lists,
+    footers) -OFF_MAIN_WEIGHT with at least OFF_MAIN_LINE_WORDS words per line, of a line a rule
+    already removed -RULE_LINE_WEIGHT, at least one word per line; the span with the largest sum wins (maximum subarray). Article paragraphs separated by a short "related"
+    block stay together; a sidebar teaser or footer blurb far from the article falls outside.
+    """
+    best, best_span = float("-inf"), (min(prose), max(prose))
+    total, start = 0.0, 0
+    for i, line in enumerate(lines):
+        words = len(_words(line))
+        if i in prose:
+            total += words
+        elif reasons[i] is None:
+            total -= OFF_MAIN_WEIGHT * max(words, OFF_MAIN_LINE_WORDS)
+        else:  # chrome a line rule knows (ads, read-more links, credits) sits inside articles too
+            total -= RULE_LINE_WEIGHT * max(words, 1)
+        if total > best:
+            best, best_span = total, (start, i)
+        if total <= 0:
+            total, start = 0.0, i + 1
+    first, last = best_span
+    # the span starts and ends on prose lines
+    inside = [i for i in prose if first <= i <= last]
+    return (min(inside), max(inside)) if inside else (min(prose), max(prose))
+
+
 def _trim_page_chrome(lines: list[str], reasons: list[str | None]) -> str | None:
     """Metadata clusters, header and footer; returns the title."""
     repeats = _line_counts(lines)
@@ -659,7 +745,7 @@ def _trim_page_chrome(lines: list[str], reasons: list[str | None]) -> str | None
     if not prose:
         mark_metadata_clusters(lines, reasons, keep=set())
         return None
-    first, last = prose[0], prose[-1]
+    first, last = main_span(lines, reasons, set(prose))
     header = [i for i in range(first) if reasons[i] is None]
     title_index = choose_title(lines, header, repeats)
     title = lines[title_index] if title_index is not None else None
@@ -677,6 +763,9 @@ def _trim_page_chrome(lines: list[str], reasons: list[str | None]) -> str | None
             reasons[i] = "header"
     for i in range(last + 1, len(lines)):
         reasons[i] = reasons[i] or "footer"
+    for i in prose:
+        if not first <= i <= last and reasons[i] in ("header", "footer"):
+            reasons[i] = "off_main"
     for i, line in enumerate(lines):
         if title_key and reasons[i] is None and _key(line) == title_key:
             reasons[i] = "title"
