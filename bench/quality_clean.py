@@ -207,15 +207,62 @@ def _run_page(page: dict) -> dict:
         seconds = time.perf_counter() - start
         out["systems"][name] = {"f1": f1(text, gold.get("main_content"))[2], "seconds": seconds,
                                 "snippets": snippet_rates(text, gold)}
-    result = _ours_meta(html)
-    norm = lambda v: " ".join((v or "").lower().split())  # noqa: E731
-    out["meta"] = {
-        "title": (norm(result.title) == norm(gold.get("title"))) if result and gold.get("title") else None,
-        "author": (norm(result.author) == norm(gold.get("author"))) if result and gold.get("author") else None,
-        "date": ((result.published or "")[:10] == str(gold.get("publish_date"))[:10])
-        if result and gold.get("publish_date") else None,
-    }
+    out["meta"] = _meta_scores(html, gold, with_trafilatura=False)[0]
     return out
+
+
+def _norm(value) -> str:
+    return " ".join((value or "").lower().split())
+
+
+def _meta_match(field: str, value, gold: dict):
+    """True/False when the gold has the field, None when it does not."""
+    if field == "date":
+        return ((value or "")[:10] == str(gold.get("publish_date"))[:10]) if gold.get("publish_date") else None
+    return (_norm(value) == _norm(gold.get(field))) if gold.get(field) else None
+
+
+def _meta_scores(html: str, gold: dict, with_trafilatura: bool = True) -> tuple[dict, dict]:
+    """Per field: does ours match the gold (None: no gold); and the values of ours and of trafilatura's
+    extract_metadata, for the side-by-side report."""
+    result = _ours_meta(html)
+    ours = {"title": result.title if result else None, "author": result.author if result else None,
+            "date": result.published if result else None}
+    traf = {}
+    if with_trafilatura:
+        try:
+            from trafilatura import extract_metadata
+
+            doc = extract_metadata(html)
+            traf = {"title": doc.title, "author": doc.author, "date": doc.date} if doc else {}
+        except Exception:  # noqa: BLE001
+            pass
+    scores = {field: _meta_match(field, ours[field], gold) for field in ours}
+    values = {"ours": ours, "trafilatura": {f: traf.get(f) for f in ours},
+              "gold": {f: gold.get("publish_date" if f == "date" else f) for f in ours}}
+    return scores, values
+
+
+def _meta_only(page: dict) -> dict:
+    html = read_html(page)
+    scores, values = _meta_scores(html, page["gold"])
+    return {"id": page["id"], "page_type": page["page_type"], "meta": scores, "meta_values": values}
+
+
+def _print_meta_comparison(results: list[dict]) -> None:
+    """ours / trafilatura / either-as-fallback, per field, over the pages whose gold has the field."""
+    print("\nmetadata, ours against trafilatura.extract_metadata (same matching):")
+    print(f"  {'field':7s} {'ours':>6s} {'traf':>6s} {'ours>traf':>9s} {'traf>ours':>9s}  pages")
+    for field in ("title", "author", "date"):
+        rows = [r["meta_values"] for r in results if _meta_match(field, "x", {
+            "publish_date" if field == "date" else field: r["meta_values"]["gold"][field]}) is not None]
+        if not rows:
+            continue
+        gold_of = lambda v: {"publish_date" if field == "date" else field: v["gold"][field]}  # noqa: E731
+        score = lambda pick: sum(bool(_meta_match(field, pick(v), gold_of(v))) for v in rows) / len(rows)  # noqa: E731
+        print(f"  {field:7s} {score(lambda v: v['ours'][field]):6.3f} {score(lambda v: v['trafilatura'][field]):6.3f}"
+              f" {score(lambda v: v['ours'][field] or v['trafilatura'][field]):9.3f}"
+              f" {score(lambda v: v['trafilatura'][field] or v['ours'][field]):9.3f}  {len(rows)}")
 
 
 def _peak_memory(pages: list[dict]) -> dict[str, float]:
@@ -248,6 +295,10 @@ def main() -> int:
     parser.add_argument("--folds", type=int, default=None, help="add the held-out fold models' row")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--mem-pages", type=int, default=20, help="pages for the peak-memory column")
+    parser.add_argument("--systems", default=",".join(SYSTEMS),
+                        help="comma-separated systems to run (trafilatura is always run: the speed reference)")
+    parser.add_argument("--meta-only", action="store_true",
+                        help="only the metadata comparison (ours against trafilatura.extract_metadata)")
     args = parser.parse_args()
     print("$ " + " ".join(shlex.quote(a) for a in [".venv/bin/python", "bench/quality_clean.py", *sys.argv[1:]]))
     if not available():
@@ -263,6 +314,14 @@ def main() -> int:
             print(f"{FOLD_MODELS} has {folds['folds']} folds, not {args.folds}: retrain")
             return 1
     pages = load_pages(limit=args.limit)
+    if args.meta_only:
+        with Pool(args.jobs, initializer=_init_worker, initargs=({},)) as pool:
+            _print_meta_comparison(pool.map(_meta_only, pages, chunksize=4))
+        return 0
+    wanted = set(args.systems.split(",")) | {"trafilatura"}
+    for name in list(SYSTEMS):
+        if name not in wanted:
+            del SYSTEMS[name]
     with Pool(args.jobs, initializer=_init_worker, initargs=(folds,)) as pool:
         results = pool.map(_run_page, pages, chunksize=4)
     _init_worker({})
@@ -299,6 +358,7 @@ def main() -> int:
     for field in ("title", "author", "date"):
         values = [r["meta"][field] for r in results if r["meta"][field] is not None]
         print(f"  {field:7s} {sum(values) / max(1, len(values)):.3f} ({len(values)} pages)")
+    print("(--meta-only compares ours with trafilatura.extract_metadata)")
     print("\nF1: mean over pages of token-level F1 (re.findall(r'\\w+', text.lower()), multiset overlap);"
           " with%: gold 'with' snippets found; without%: gold 'without' snippets leaked (lower is better);"
           " pages/s: pages / summed extraction time in the same workers; peak MiB: tracemalloc peak of one"

@@ -1,6 +1,7 @@
 """Train the HTML block classifier of docingest.stages.html_extract (pure Python, no numpy).
 
     .venv/bin/python bench/train_html_blocks.py [--folds 5] [--jobs 2] [--limit N] [--out PATH]
+        [--drop reference,repeat]   (ablation: leave a feature group out; write to another --out/--folds-out)
 
 Every page of /work/shared/data/extraction-dev is split into blocks (html_extract.segment); a block is
 labelled main text when most of its word trigrams (short blocks: the whole token sequence) occur in the
@@ -54,8 +55,10 @@ def page_rows(page: dict) -> dict:
         rows.append((b.features, _label(toks, gold_joined, trigrams), len(toks), b.text))
     # context features need block elements: keep what context_features reads
     parents: dict = {}
-    ctx = [(b.tag, b.text, b.features[3], b.features[1],
-            parents.setdefault(b.element.getparent() if b.element is not None else None, len(parents)))
+    groups: dict = {}
+    ctx = [(b.tag, b.text, b.features,
+            parents.setdefault(b.element.getparent() if b.element is not None else None, len(parents)),
+            None if b.group is None else groups.setdefault(b.group, len(groups)))
            for b in blocks]
     return {"id": page["id"], "domain": page["domain"], "page_type": page["page_type"], "gold": gold,
             "rows": rows, "ctx": ctx}
@@ -64,7 +67,7 @@ def page_rows(page: dict) -> dict:
 class _Lite:
     """What context_features reads of a Block, without the lxml element."""
 
-    __slots__ = ("tag", "text", "features", "element")
+    __slots__ = ("tag", "text", "features", "element", "group")
 
     class _El:
         __slots__ = ("parent",)
@@ -75,9 +78,8 @@ class _Lite:
         def getparent(self):
             return self.parent
 
-    def __init__(self, tag, text, f3, f1, parent):
-        self.tag, self.text = tag, text
-        self.features = [0.0, f1, 0.0, f3]
+    def __init__(self, tag, text, features, parent, group):
+        self.tag, self.text, self.features, self.group = tag, text, features, group
         self.element = _Lite._El(parent)
 
 
@@ -100,13 +102,20 @@ def load_features(pages: list[dict], jobs: int) -> list[dict]:
     return out
 
 
+DROP: dict[str, set[int]] = {"stage1": set(), "stage2": set()}  # ablation: columns kept at weight 0
+ABLATIONS = {"reference": (hx.REFERENCE_FEATURES, hx.STAGE2_REFERENCE),
+             "repeat": (hx.REPEAT_FEATURES, hx.STAGE2_REPEAT)}
+
+
 def train_lr(samples: list[tuple[list[float], float, float]], epochs: int = 6, lr: float = 0.2,
-             l2: float = 1e-5, seed: int = 1) -> list[float]:
-    """Logistic regression by AdaGrad SGD over sparse rows; samples are (x, y, weight)."""
+             l2: float = 1e-5, seed: int = 1, drop: set[int] = frozenset()) -> list[float]:
+    """Logistic regression by AdaGrad SGD over sparse rows; samples are (x, y, weight).
+
+    Columns in `drop` are ignored (their weight stays 0), for ablations."""
     dim = len(samples[0][0])
     w = [0.0] * dim
     g2 = [1e-8] * dim
-    sparse = [([(j, v) for j, v in enumerate(x) if v], y, wt) for x, y, wt in samples]
+    sparse = [([(j, v) for j, v in enumerate(x) if v and j not in drop], y, wt) for x, y, wt in samples]
     order = list(range(len(sparse)))
     rnd = random.Random(seed)
     for _ in range(epochs):
@@ -132,13 +141,13 @@ def sigmoid_dot(w, x):
 def fit(pages: list[dict]) -> dict:
     weight = lambda n: math.sqrt(n) + 0.5  # noqa: E731
     s1 = [(x, y, weight(n)) for p in pages for x, y, n, _ in p["rows"]]
-    w1 = train_lr(s1)
+    w1 = train_lr(s1, drop=DROP["stage1"])
     s2 = []
     for p in pages:
         probs = [sigmoid_dot(w1, x) for x, _, _, _ in p["rows"]]
         for row, (_, y, n, _) in zip(context_rows(p, probs), p["rows"]):
             s2.append((row, y, weight(n)))
-    w2 = train_lr(s2)
+    w2 = train_lr(s2, drop=DROP["stage2"])
     return {"w1": w1, "w2": w2}
 
 
@@ -160,7 +169,13 @@ def main() -> int:
     parser.add_argument("--out", default=str(hx.MODEL_PATH))
     parser.add_argument("--folds-out", default="/tmp/docingest_html_fold_models.json",
                         help="the K fold models, for bench/quality_clean.py --folds")
+    parser.add_argument("--drop", default="", help="ablation: comma-separated feature groups to leave out "
+                        f"({', '.join(ABLATIONS)})")
     args = parser.parse_args()
+    for name in filter(None, args.drop.split(",")):
+        (a1, b1), (a2, b2) = ABLATIONS[name]
+        DROP["stage1"].update(range(a1, b1))
+        DROP["stage2"].update(range(a2, b2))
     if not qc.available():
         print(f"no extraction-dev data at {qc.DATA}: nothing to train on")
         return 0

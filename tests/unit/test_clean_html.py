@@ -191,3 +191,28 @@ def test_segment_marks_link_density_and_hidden_blocks_are_skipped() -> None:
     assert "Hidden promotional text" not in texts
     link_block = blocks[texts.index("Only a link")]
     assert link_block.link_chars == len("Only a link")
+
+
+def test_reference_overlap_features_mark_what_resiliparse_keeps() -> None:
+    html = _article(NEWS)
+    blocks = html_extract.segment(html)
+    start = html_extract.REFERENCE_FEATURES[0]
+    by_text = {b.text: b.features for b in blocks}
+    assert by_text[NEWS[0]][start] == 1.0  # resiliparse keeps the article paragraph
+    # without resiliparse's text the features are neutral and extraction still works
+    neutral = html_extract.segment(tree=html_extract.parse(html), reference=None)
+    assert all(b.features[start:start + 4] == [0.0, 0.0, 0.0, 0.0] for b in neutral)
+    assert html_extract.extract(tree=html_extract.parse(html))
+
+
+def test_repeated_sibling_structure_features() -> None:
+    posts = "".join(
+        f'<div class="post"><div class="author">user{i}</div><div class="body"><p>Post number {i} says the '
+        f'chain skips because the cassette is worn and should be replaced as well.</p></div></div>' for i in range(6))
+    blocks = html_extract.segment(_page(f'<div class="thread">{posts}</div><p>Alone at the end.</p>'))
+    start = html_extract.REPEAT_FEATURES[0]
+    post = next(b for b in blocks if b.text.startswith("Post number 3"))
+    alone = next(b for b in blocks if b.text == "Alone at the end.")
+    assert post.features[start + 1] == 1.0 and post.features[start + 2] > 0.8  # six posts hold the page
+    assert alone.features[start:start + 6] == [0.0] * 6
+    assert post.group is not None and post.group == next(b for b in blocks if b.text.startswith("Post number 0")).group

@@ -78,7 +78,7 @@ def _clean_html(content: str, url: str | None) -> CleanResult:
     metadata = extract_page_metadata(tree)  # before extraction: segmenting does not change the tree
     title = _clean_field(metadata.title)
     author = _clean_field(metadata.author)
-    paragraphs, link_only = html_extract.extract_with_links(tree=tree)
+    paragraphs, link_only = html_extract.extract_with_links(content, tree=tree)
     if not paragraphs:
         return _clean_html_fallback(content, metadata)
     # one paragraph per line for the line rules (READ MORE, share bars, cookie notes...)

@@ -4,14 +4,17 @@ Pure Python on top of lxml (no numpy): the page is parsed once, split into text
 blocks (a paragraph, a heading, a list item, a table cell...), each block gets
 language-independent features (length, link density, punctuation density, tag,
 class/id/role cues of the block and of its ancestors, position, whether it sits
-in the densest prose subtree of the page) and a first logistic model scores it;
+in the densest prose subtree of the page; how much of it resiliparse's main-content
+extraction keeps; whether it sits in a repeated sibling structure such as forum posts
+or listing items, and how much of the page that structure holds) and a first logistic model scores it;
 a second logistic model rescores every block with its neighbours' scores, so a
 short line between two kept paragraphs stays and an isolated long line in the
 footer goes. The weights live in `docingest/data/html_block_model.json`
 (trained by `bench/train_html_blocks.py`, cross-validated grouped by domain).
 
 `segment(html)` gives the blocks and their features (used by training too),
-`extract(html)` the main text as paragraphs.
+`extract(html)` the main text as paragraphs. Run-time requirements: lxml and resiliparse (without
+resiliparse its features take neutral values and the scores get worse, not broken).
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import mul
 from pathlib import Path
 
 from lxml import etree
@@ -98,6 +102,7 @@ class Block:
     depth: int
     element: object = None
     features: list = field(default_factory=list)
+    group: object = None  # the repeated sibling structure (parent, signature) the block sits in
 
 
 @lru_cache(maxsize=8192)
@@ -203,8 +208,37 @@ class _Walker:
             self.parts.append(" ")
 
 
-def segment(content: str | None = None, tree=None) -> list[Block]:
-    """Text blocks of the page body, in document order, with their features."""
+# Overlap tokens: \w+ runs, but every CJK character is a token of its own (no spaces to split on).
+_CJK_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+OVERLAP_TOKENS = re.compile(f"[{_CJK_CHARS}]|[^\\W{_CJK_CHARS}]+")
+
+
+def _overlap_tokens(text: str) -> list[str]:
+    return OVERLAP_TOKENS.findall(text.lower())
+
+
+def reference_text(content: str | None) -> str | None:
+    """resiliparse's main-content plain text of the page (None when resiliparse is unavailable)."""
+    if not content:
+        return None
+    try:
+        from resiliparse.extract.html2text import extract_plain_text
+    except ImportError:  # pragma: no cover - resiliparse is a run-time requirement
+        return None
+    try:
+        return extract_plain_text(content, main_content=True) or ""
+    except Exception:  # noqa: BLE001  (a crash in the helper must not fail the page)
+        return None
+
+
+def segment(content: str | None = None, tree=None, reference: str | None = None) -> list[Block]:
+    """Text blocks of the page body, in document order, with their features.
+
+    `reference`: resiliparse's main-content text of the same page (`reference_text`); computed from
+    `content` when not given.
+    """
+    if reference is None:
+        reference = reference_text(content)
     if tree is None:
         tree = parse(content or "")
     if tree is None:
@@ -218,6 +252,8 @@ def segment(content: str | None = None, tree=None) -> list[Block]:
     walker.flush()
     blocks = walker.blocks
     _featurize(blocks)
+    _reference_features(blocks, reference)
+    _repeat_features(blocks)
     return blocks
 
 
@@ -337,15 +373,117 @@ def _featurize(blocks: list[Block]) -> None:
         b.features = f
 
 
+N_BASE = 80  # stage-1 features of _featurize
+REFERENCE_FEATURES = (N_BASE, N_BASE + 5)  # column range of _reference_features
+REPEAT_FEATURES = (N_BASE + 5, N_BASE + 11)  # column range of _repeat_features
+
+
+def _reference_features(blocks: list[Block], reference: str | None) -> None:
+    """How much of each block resiliparse's main-content extraction keeps (word-trigram overlap)."""
+    if not blocks:
+        return
+    if reference is None:  # resiliparse missing: neutral values
+        for b in blocks:
+            b.features.extend((0.0, 0.0, 0.0, 0.0, 1.0))
+        return
+    ref = _overlap_tokens(reference)
+    joined = " " + " ".join(ref) + " "
+    lines = {" ".join(_overlap_tokens(line)) for line in reference.splitlines()}
+    trigrams = {(ref[i], ref[i + 1], ref[i + 2]) for i in range(len(ref) - 2)}
+    block_tokens = 0
+    hits = []
+    for b in blocks:
+        toks = _overlap_tokens(b.text)
+        block_tokens += len(toks)
+        if not toks:
+            hits.append(0.0)
+        elif len(toks) < 4:  # a short block: a line of its own in the reference, or only inside one
+            seq = " ".join(toks)
+            hits.append(1.0 if seq in lines else 0.5 if (" " + seq + " ") in joined else 0.0)
+        else:
+            grams = [(toks[i], toks[i + 1], toks[i + 2]) for i in range(len(toks) - 2)]
+            hits.append(sum(g in trigrams for g in grams) / len(grams))
+    coverage = min(len(ref) / max(block_tokens, 1), 1.5)
+    empty = 1.0 if not ref else 0.0
+    for b, hit in zip(blocks, hits):
+        b.features.extend((hit, 1.0 if hit >= 0.5 else 0.0, coverage, empty, 0.0))
+
+
+def _signature(el) -> tuple:
+    return (el.tag, el.get("class") or "")
+
+
+def _repeat_features(blocks: list[Block]) -> None:
+    """Repeated sibling structure: a block inside one of many same-tag+class siblings (forum posts,
+    listing and product items, table rows), how many there are and how much of the page they hold."""
+    if not blocks:
+        return
+    counts: dict = {}
+    signatures: dict = {}
+    parents: dict = {}
+    chosen = []
+    for b in blocks:
+        el = b.element
+        best = (1, None, 0)
+        level = 0
+        while el is not None and level < 6:
+            parent = parents.get(el, parents)
+            if parent is parents:  # not looked up yet
+                parent = parents[el] = el.getparent()
+            if parent is None:
+                break
+            counter = counts.get(parent)
+            if counter is None:
+                counter = {}
+                for child in parent:
+                    if isinstance(child.tag, str):
+                        sig = signatures[child] = _signature(child)
+                        counter[sig] = counter.get(sig, 0) + 1
+                counts[parent] = counter
+            sig = signatures.get(el) or _signature(el)
+            n = counter.get(sig, 1)
+            if n > best[0]:
+                best = (n, (parent, sig), level)
+            el = parent
+            level += 1
+        chosen.append(best)
+    group_len: dict = {}
+    group_link: dict = {}
+    for b, (_, key, _) in zip(blocks, chosen):
+        if key is not None:
+            group_len[key] = group_len.get(key, 0) + len(b.text)
+            group_link[key] = group_link.get(key, 0) + b.link_chars
+    total = sum(len(b.text) for b in blocks) or 1
+    for b, (n, key, level) in zip(blocks, chosen):
+        b.group = key
+        if key is None:
+            b.features.extend((0.0, 0.0, 0.0, 0.0, 0.0, 0.0))
+            continue
+        g_len = group_len[key]
+        b.features.extend((
+            math.log1p(n),
+            1.0 if n >= 3 else 0.0,
+            g_len / total,
+            math.log1p(g_len / n),
+            group_link[key] / g_len if g_len else 0.0,
+            1.0 if level == 0 else 0.0,
+        ))
+
+
 def context_features(blocks: list[Block], probs: list[float]) -> list[list[float]]:
     """Second-stage features: a block's own score with its neighbours' and its container's."""
     n = len(blocks)
     sibling_sum: dict = {}
     sibling_n: dict = {}
+    group_sum: dict = {}
+    group_n: dict = {}
     for b, p in zip(blocks, probs):
         parent = b.element.getparent() if b.element is not None else None
         sibling_sum[parent] = sibling_sum.get(parent, 0.0) + p * len(b.text)
         sibling_n[parent] = sibling_n.get(parent, 0) + len(b.text)
+        if b.group is not None:
+            group_sum[b.group] = group_sum.get(b.group, 0.0) + p * len(b.text)
+            group_n[b.group] = group_n.get(b.group, 0) + len(b.text)
     rows = []
     for i, b in enumerate(blocks):
         p = probs[i]
@@ -360,10 +498,19 @@ def context_features(blocks: list[Block], probs: list[float]) -> list[list[float
         logit = math.log(max(p, 1e-6) / max(1 - p, 1e-6))
         short = 1.0 if len(b.text) < 40 else 0.0
         head = 1.0 if b.tag in HEADINGS else 0.0
+        f = b.features
+        grp = (group_sum[b.group] / group_n[b.group] if group_n[b.group] else p) if b.group is not None else p
         rows.append([1.0, logit, p, prev1, next1, window, wide, sib, min(prev1, next1), max(prev1, next1),
-                     short, short * min(prev1, next1), head, head * next1, b.features[3],
-                     b.features[1]])
+                     short, short * min(prev1, next1), head, head * next1, f[3], f[1],
+                     # resiliparse overlap (STAGE2_REFERENCE)
+                     f[REFERENCE_FEATURES[0]], f[REFERENCE_FEATURES[0] + 2],
+                     # repeated structure (STAGE2_REPEAT)
+                     grp, f[REPEAT_FEATURES[0] + 2], grp * f[REPEAT_FEATURES[0] + 1]])
     return rows
+
+
+STAGE2_REFERENCE = (16, 18)
+STAGE2_REPEAT = (18, 21)
 
 
 def _sigmoid(z: float) -> float:
@@ -374,7 +521,7 @@ def _sigmoid(z: float) -> float:
 
 
 def _dot(w: list[float], x: list[float]) -> float:
-    return sum(a * b for a, b in zip(w, x))
+    return sum(map(mul, w, x))
 
 
 @lru_cache(maxsize=4)
@@ -412,7 +559,10 @@ def extract(content: str | None = None, tree=None, model: dict | None = None) ->
 
 
 def extract_with_links(content: str | None = None, tree=None, model: dict | None = None) -> tuple[list[str], set[str]]:
-    """Main-text paragraphs, and which of them are link-only blocks (menus, tag clouds)."""
+    """Main-text paragraphs, and which of them are link-only blocks (menus, tag clouds).
+
+    Pass `content` (the HTML string) even with `tree`: resiliparse's view of the page is a feature.
+    """
     blocks = segment(content, tree=tree)
     if not blocks:
         return [], set()
