@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import re
 import sys
 import zlib
@@ -18,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "shared"))
 
-DATA = Path("/work/shared/data/extraction-dev")
+DATA = Path(os.environ.get("WCXB_DEV", ROOT.parent / "shared" / "data" / "extraction-dev"))
 TOKENS = re.compile(r"\w+")
 SPACES = re.compile(r"\s+")
 
@@ -302,7 +303,7 @@ def main() -> int:
     args = parser.parse_args()
     print("$ " + " ".join(shlex.quote(a) for a in [".venv/bin/python", "bench/quality_clean.py", *sys.argv[1:]]))
     if not available():
-        print(f"extraction-dev data not found at {DATA} (see /work/shared/data/README.md): nothing to benchmark")
+        print(f"extraction-dev data not found at {DATA} (see ../shared/data/README.md): nothing to benchmark")
         return 0
     folds = {}
     if args.folds:
