@@ -35,6 +35,7 @@ BAD_INPUT = "bad_input"  # error_kind of a permanent failure: never retried
 GAVE_UP = "gave_up"  # error_kind after the last delivery attempt: a redrive retries it
 TOP_ENTITIES = 10
 REPEATED_LINES = RepeatedLines()
+MIN_KEPT_SHARE = 0.5  # repeated lines are chrome only while they are a minority of the document
 
 
 class Outcome(StrEnum):
@@ -178,8 +179,6 @@ def clean_document(services: Services, doc_id: str) -> Outcome:
         text = fetch_stage.decode_bytes(raw, record.get("charset")).text
         result = clean(text, record.get("content_type", fetch_stage.PLAIN_TEXT), record.get("url"))
         clean_text, repeated = _without_repeated_lines(services, record, result.text)
-        if not clean_text.strip():
-            raise BadInput("no main text found: every line repeats across this source's documents")
         metadata = result.model_dump(exclude={"text", "removed_lines"}, exclude_none=True)
         key = services.store.put_clean(doc_id, clean_text, metadata)
         return {**metadata, "clean_key": key, "text_chars": len(clean_text), "removed_lines": result.removed_lines,
@@ -207,6 +206,8 @@ def _without_repeated_lines(services: Services, record: dict[str, Any], text: st
     kept, removed = REPEATED_LINES.filter(text, counts, documents_seen, counted_this_document=counted)
     if not counted:
         services.line_counts.add(source, doc_id, fingerprints)
+    if len(kept) < MIN_KEPT_SHARE * len(text):  # mostly repeated: a near-duplicate article, not chrome
+        return text, 0
     return kept, len(removed)
 
 

@@ -208,3 +208,16 @@ def test_another_source_does_not_share_the_counts_and_redelivery_counts_once(pro
     assert counts.counts("site-a", ["f1", "f2", "f3"]) == ({"f1": 2, "f2": 1}, 2)
     assert counts.counts("site-b", ["f1"]) == ({}, 0)
     assert counts.is_counted("site-a", "d2") and not counts.is_counted("site-b", "d2")
+
+
+def test_a_near_duplicate_article_keeps_its_text(provisioned, services):
+    body = ("The harbour of Eastvale reopened on Monday after two years of repairs.\n"
+            "Mayor Joanna Pike thanked the engineers for their patience and their work.\n")
+    texts = []
+    for n in range(5):
+        key = f"wire/copy-{n}.txt"
+        bucket = put_inbox(provisioned, key, f"{body}Updated version {'I' * (n + 1)}.\n".encode())
+        doc_id, _ = pipeline.fetch_s3_object(services, bucket, key)
+        assert pipeline.clean_document(services, doc_id) == pipeline.Outcome.ADVANCED
+        texts.append(services.store.read_clean(doc_id))
+    assert all("Mayor Joanna Pike" in text for text in texts)
