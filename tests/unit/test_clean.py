@@ -1,4 +1,4 @@
-"""Unit tests for the clean stage (HTML via trafilatura, plain text via boilerplate rules).
+"""Unit tests for the clean stage (HTML via the block classifier, plain text via boilerplate rules).
 
 All article text here is invented for these tests (towns, people and events are fictional).
 """
@@ -333,8 +333,8 @@ def test_html_without_main_text_is_bad_input() -> None:
         clean(html, "text/html")
 
 
-def test_html_fallback_when_trafilatura_finds_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(clean_module.trafilatura, "bare_extraction", lambda *args, **kwargs: None)
+def test_html_fallback_when_the_block_model_keeps_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(clean_module.html_extract, "extract_with_links", lambda *args, **kwargs: ([], False))
     result = clean(_article_html(), "text/html")
     assert "The town of Elmbrook opened its new public library on Thursday" in result.text
     assert "Construction took eighteen months" in result.text

@@ -260,6 +260,60 @@ def test_malay_is_not_indonesian(text: str) -> None:
     assert detect_language(text).language == "ms"
 
 
+# A second set, written for the Malaysian-spelling/word-pair round of the lexicon (news-style; never
+# part of any dev data). Indonesian ones use words that also exist in Malay with another sense or
+# weight (Mahkamah Agung, upaya, kesatuan, perlawanan, cadangan, bekas), to keep the weights honest.
+INDONESIAN_MORE = [
+    "Mahkamah Agung menolak upaya banding yang diajukan jaksa terhadap mantan gubernur itu.",
+    "Kepolisian daerah mencatat jumlah kendaraan bermotor naik sepuluh persen dibanding tahun lalu.",
+    "Menteri keuangan mengatakan cadangan devisa masih cukup untuk membiayai impor enam bulan.",
+    "Warga desa mencoba memperbaiki jembatan yang rusak karena tidak ada biaya dari pemerintah daerah.",
+    "Perlawanan tim tamu di babak kedua membuat pelatih kesal, tetapi mereka tetap berhasil menang.",
+    "Negara Kesatuan Republik Indonesia terdiri dari ribuan pulau, kata juru bicara kementerian.",
+]
+MALAY_MORE = [
+    "Jurucakap polis berkata suspek ditahan selepas cuba melarikan diri dengan kenderaan curi.",
+    "Kementerian Kewangan akan membentangkan bajet baharu di Dewan Rakyat pada bulan Oktober.",
+    "Pengarah jabatan itu memaklumkan bahawa semua kakitangan perlu menghadiri mesyuarat pada hari Isnin.",
+    "Ramai belia tidak faham mengapa cukai ke atas kereta import dinaikkan sebanyak lima peratus.",
+    "Universiti tersebut menawarkan biasiswa kepada pelajar yang menunjukkan kualiti kepimpinan.",
+    "Isterinya berkata beliau bekerja sebagai jurutera di sebuah syarikat minyak di luar negara.",
+]
+
+
+@pytest.mark.parametrize("text", INDONESIAN_MORE)
+def test_more_indonesian_is_not_malay(text: str) -> None:
+    assert detect_language(text).language == "id"
+
+
+@pytest.mark.parametrize("text", MALAY_MORE)
+def test_more_malay_is_not_indonesian(text: str) -> None:
+    assert detect_language(text).language == "ms"
+
+
+def test_malay_lexicon_suffixes_and_pairs() -> None:
+    from docingest.stages import langid_msid
+
+    # loanword endings: Malay -iti, Indonesian -itas; "teliti" (careful) is no loan ending
+    assert langid_msid.malay_score("integriti") > 0 > langid_msid.malay_score("integritas")
+    assert langid_msid.malay_score("peneliti") == 0
+    # word pairs carry evidence that the single (shared) words do not
+    assert langid_msid.malay_score("luar negara") > 0 > langid_msid.malay_score("luar negeri")
+    assert langid_msid.malay_score("bola sepak") > 0 > langid_msid.malay_score("sepak bola")
+    # kereta alone leans Malay; "kereta api" (train, both standards) does not
+    assert langid_msid.malay_score("kereta api") <= 0 < langid_msid.malay_score("kereta")
+
+
+def test_import_does_not_load_pydantic_models() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; import docingest.stages.detect_language as s; "
+            "assert 'docingest.models' not in sys.modules; r = s.detect_language('selamat pagi semua'); "
+            "assert type(r).__name__ == 'LanguageResult' and 'docingest.models' in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
 def test_malay_lexicon_direction() -> None:
     from docingest.stages import langid_msid
 
@@ -389,6 +443,17 @@ def test_ngram_model_ships_and_loads() -> None:
 
     post = langid_ngram.posterior(model, "the house of the people", chars=True)
     assert max(post, key=post.get) == "en"
+
+
+def test_ngram_packed_model_matches_file_format() -> None:
+    from docingest.stages import langid_ngram
+
+    model = langid_ngram.train([("en", "the house of the people"), ("de", "das haus der leute"),
+                                ("fr", "la maison des gens é")])
+    packed = langid_ngram.packed(model)
+    assert all(isinstance(k, bytes) for k in packed["keys"])  # same form as load()
+    post = langid_ngram.posterior(packed, "la maison é", chars=True)
+    assert max(post, key=post.get) == "fr"
 
 
 def test_data_files_are_small() -> None:

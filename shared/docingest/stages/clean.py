@@ -12,7 +12,6 @@ import re
 
 from urllib.parse import urljoin
 
-import trafilatura  # noqa: F401  (kept importable: tests patch clean.trafilatura)
 from lxml import html as lxml_html
 
 from docingest.errors import BadInput

@@ -36,15 +36,26 @@ import math
 import os
 import re
 import unicodedata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import fasttext
 
-from docingest.models import LanguageResult, LanguageShare
 from docingest.stages import langid_calibration, langid_msid, langid_nbnn, langid_ngram
 from docingest.stages.langid_script import LANGUAGE_SCRIPTS, SCRIPT_LANGUAGE, dominant_script, scan
 
+if TYPE_CHECKING:
+    from docingest.models import LanguageResult
+
 __all__ = ["MODEL_NAME", "detect_language", "supported_languages"]
+
+
+@functools.cache
+def _models() -> Any:
+    """docingest.models, imported at the first call: importing pydantic and building the models takes
+    ~150 ms that a process which only imports this module (e.g. to register the stage) need not pay."""
+    from docingest import models
+
+    return models
 
 MODEL_NAME = "fasttext-lid176-lite"
 
@@ -286,14 +297,11 @@ def _is_lone_name(text: str) -> bool:
     tokens = text.split()
     if not 1 <= len(tokens) <= 3:
         return False
+    words = [token.strip(".,;:!?\"'()") for token in tokens]
+    if not all(word and word[0].isupper() for word in words):
+        return False  # checked first: the name list is then loaded only for capitalised strings
     names = _names()
-    if not names:
-        return False
-    for token in tokens:
-        word = token.strip(".,;:!?\"'()")
-        if not word or not word[0].isupper() or word.lower() not in names:
-            return False
-    return True
+    return bool(names) and all(word.lower() in names for word in words)
 
 
 def _fix_label(label: str, script: str | None) -> str:
@@ -452,6 +460,7 @@ def _calibrated(conf: float, kind: str) -> float:
 
 
 def _detect_one(text: str) -> tuple[LanguageResult, int]:
+    LanguageResult = _models().LanguageResult
     language, conf, kind, script, letters = _detect_full(text)
     if len(text) > _SAMPLE_TRIGGER_CHARS:  # the letters were counted on a sample
         letters = int(letters * len(text) / max(1, len(_prepare(text))))
@@ -477,6 +486,8 @@ def detect_language(text: str) -> LanguageResult:
     """
     if not isinstance(text, str):
         raise TypeError(f"detect_language expects str, got {type(text).__name__}")
+    models = _models()
+    LanguageResult, LanguageShare = models.LanguageResult, models.LanguageShare
     whole, _ = _detect_one(text)
     parts = _paragraphs(text)
     if len(parts) < 2:

@@ -1,8 +1,10 @@
 """Indonesian / Malay arbiter: hand-written lexicon of words that differ between the two standards.
 
-Written from knowledge of the languages (Kamus Dewan / KBBI usage), not fitted on any data. Positive
-weight: Malay (Malaysia, Brunei, Singapore); negative: Indonesian. A word used in both with a
-clear preference counts 1, a word (or spelling) that belongs to one standard only counts 2-3.
+Written from knowledge of the languages (Kamus Dewan / KBBI usage); two of the revision rounds below
+were made after reviewing benchmark errors and are labelled as such (they are tuned on those lines).
+Positive weight: Malay (Malaysia, Brunei, Singapore); negative: Indonesian. A word used in both with a
+clear preference counts 1, a word (or spelling) that belongs to one standard only counts 2-3. Besides
+single words: a few word pairs (``_BIGRAMS``) and the loanword endings -iti (Malay) / -itas (Indonesian).
 """
 from __future__ import annotations
 
@@ -84,6 +86,87 @@ _WEIGHTS.update({w: 2.0 for w in (
 for _w in ("boleh", "kerajaan", "pejabat", "semalam", "daripada", "ramai", "asas", "hendak", "sains",
            "ciptaan", "lelaki", "datuk", "singapura"):
     _WEIGHTS[_w] = 0.5
+# Second round, written from knowledge of the two standards (Kamus Dewan / KBBI, Malaysian and
+# Indonesian news usage) BEFORE looking at any errors of this round. (a) Honest weights for words the
+# first draft over-weighted although they are common in the other standard too, often with another
+# sense: Indonesian mahkamah (Mahkamah Agung), upaya (effort), kesatuan (NKRI), peringkat (rank),
+# perlawanan (resistance), bertentangan / persamaan / pertandingan (standard Malay too), ...
+_WEIGHTS.update({
+    "mahkamah": 0.5, "percuma": 1.0, "kereta": 1.0, "ahli": 1.0, "kumpulan": 2.0, "pasaran": 1.0, "bekas": 1.0,
+    "kenyataan": 1.0, "mangsa": 2.0, "doktor": 2.0, "rehat": 2.0, "taraf": 1.0, "faedah": 2.0, "esok": 2.0,
+    "persatuan": 1.0, "kesatuan": 0.0, "kebajikan": 2.0, "segelintir": 1.0, "hadapan": 0.5, "mesti": 1.0,
+    "bila": 1.0, "bersatu": 0.0, "menukar": 1.0, "nyawa": 0.5, "perhimpunan": 1.0, "jajahan": 1.0,
+    "bermaksud": 0.5, "sewenang-wenangnya": 1.0, "kerjasama": 0.5, "berhubung": 1.0, "upaya": -1.0,
+    "peringkat": 1.0, "memusnahkan": 1.0, "sewajarnya": 2.0, "saksama": 1.0, "mendakwa": 1.0,
+    "pendakwaan": 2.0, "perbicaraan": 2.0, "tanggungjawab": 1.0, "sekiranya": 2.0, "betul": 1.0,
+    "perlawanan": 1.0, "sebarang": 2.0, "hendaklah": 2.0, "wang": 2.0, "ialah": 1.0, "ditemui": 0.5,
+    "malaysia": 1.0, "brunei": 1.0, "kuala": 1.0, "lumpur": 0.5, "perak": 0.5, "melaka": 2.0, "sabah": 2.0,
+    "sarawak": 2.0, "indonesia": -2.0, "saja": -1.5, "kejahatan": -2.0, "anak-anak": -1.0, "menikah": -1.5,
+    "film": -2.0, "pelatih": -1.0, "pertandingan": 0.0, "perusahaan": -2.0, "korban": -1.0,
+    "pernyataan": -2.0, "kritis": -2.0, "meskipun": -1.0, "laki-laki": -2.0, "kesejahteraan": -1.0,
+    "martabat": -1.0, "persamaan": 0.0, "manfaat": -1.0, "pengakuan": -1.0, "selayaknya": -1.0,
+    "bertentangan": 0.0, "perawatan": -2.0, "janda": -1.0, "beribadah": -2.0, "sejumlah": -1.0,
+})
+# (b) Further pairs: Malaysian spellings and words (+) against their Indonesian counterparts (-).
+_WEIGHTS.update({w: 3.0 for w in (
+    "polis jurutera setiausaha pengarah juruterbang jurucakap jurugambar belia agensi logik fizik "
+    "matematik zon imej pakej bajet kenderaan pelaburan pelabur kewangan perniagaan peniaga cukai "
+    "tempoh sempena bersempena serantau akhbar khabar makluman dimaklumkan memaklumkan perlembagaan "
+    "peguam pendakwaraya disyaki kemaskini bimbit emel perisian berkongsi berjaya keupayaan mencuba "
+    "cuba dicuba percubaan mesyuarat pingat rakaman isteri majlis gabenor basikal motosikal nombor "
+    "inggeris perancis sepanyol itali jepun eropah pawagam isnin khamis jumaat jun peratusan "
+    "kefahaman fahaman lawatan sesiapa").split()})
+_WEIGHTS.update({w: 2.0 for w in (
+    "puan melawat persidangan tiada kejayaan kongsi didakwa dakwaan pelakon petang ahad kelmarin "
+    "warganegara suspek bapa mencadangkan rm").split()})
+_WEIGHTS.update({w: 1.0 for w in (
+    "bandar kos cadangan akta keselamatan rangkaian memandu pemandu pasukan peminat kawasan bilik "
+    "budak penerangan berupaya bagaimanapun").split()})
+_WEIGHTS.update({w: -3.0 for w in (
+    "insinyur coba mencoba dicoba percobaan kepolisian gubernur sepeda tiongkok inggris prancis "
+    "spanyol italia jepang eropa bioskop ponsel senin kamis jumat nomor wib wita rp justru fisika "
+    "matematika investasi keuangan pajak daring rekaman medali istri majelis persentase tersangka "
+    "kendaraan").split()})
+_WEIGHTS.update({w: -2.0 for w in (
+    "direktur logika zona paket biaya bisnis konferensi usulan jaringan menyetir olahragawan "
+    "penggemar pemeran bapak berbagi kabar nasehat investor memperbarui silakan sore "
+    "musyawarah bus kamar handphone").split()})
+_WEIGHTS.update({w: -1.0 for w in (
+    "polisi berhasil berbagai tim lingkungan anggaran pedagang penjualan kunjungan").split()})
+# Word pairs: evidence the single words do not carry (or that cancels a single word's weight).
+_BIGRAMS = {
+    "dewan rakyat": 3.0, "orang ramai": 2.0, "bola sepak": 3.0, "sepak bola": -3.0, "lapangan terbang": 3.0,
+    "luar negara": 3.0, "luar negeri": -2.0, "walau bagaimanapun": 2.0, "juru bicara": -3.0,
+    "kerja sama": -1.0, "tanggung jawab": -1.0, "rumah sakit": -2.0, "kereta api": -1.0,
+    "undangan negeri": 3.0, "ibu negara": 1.0, "amerika syarikat": 0.0,
+}
+# Third round, AFTER reviewing this round's errors (Malay dev lines -> id; Indonesian dev lines and the
+# independent Indonesian NER dev text -> ms), so tuned on those lines and recorded as such:
+# (a) Malay forms missing from the list: bahawasanya, menubuhkan, (meng/di)isytiharkan, saraan,
+#     berfaedah, berucap, "berhak kepada" (Indonesian: berhak atas), "sama rata", "yang mana";
+# (b) weights lowered, used in Indonesian news too: Perancis (older spelling), persidangan (court
+#     session), teknikal, komoditi (older Indonesian spelling), manakala (formal "when"), selepas,
+#     lawatan (away game).
+_WEIGHTS.update({
+    "bahawasanya": 3.0, "bahwasanya": -2.0, "menubuhkan": 3.0, "ditubuhkan": 3.0, "penubuhan": 3.0,
+    "mengisytiharkan": 3.0, "diisytiharkan": 3.0, "isytihar": 3.0, "saraan": 3.0, "berfaedah": 2.0,
+    "berucap": 2.0, "perancis": 1.0, "persidangan": 0.0, "teknikal": 2.0, "komoditi": 0.0,
+    "manakala": 2.0, "selepas": 2.0, "lawatan": 1.0,
+})
+_BIGRAMS_AFTER_REVIEW = {"berhak kepada": 2.0, "sama rata": 2.0, "yang mana": 1.0, "berhak atas": -1.0}
+_BIGRAMS.update(_BIGRAMS_AFTER_REVIEW)
+# Loanword endings: Malay -iti, Indonesian -itas (universiti/universitas, kualiti/kualitas, ...).
+_TELITI = ("teliti", "neliti")  # "teliti" (careful; both standards), peneliti, meneliti: no loan ending
+
+
+def _suffix_weight(word: str) -> float:
+    if len(word) >= 7 and word.endswith("iti") and not word.endswith(_TELITI):
+        return 2.0
+    if len(word) >= 7 and word.endswith("itas"):
+        return -2.0
+    return 0.0
+
+
 _SUFFIXES = ("nya", "lah", "kah", "pun")
 _WORD_RE = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
 
@@ -91,7 +174,8 @@ _WORD_RE = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
 def malay_score(text: str) -> float:
     """Sum of lexicon weights over the words of ``text`` (> 0: Malay, < 0: Indonesian)."""
     total = 0.0
-    for word in _WORD_RE.findall(text.lower()):
+    words = _WORD_RE.findall(text.lower())
+    for word in words:
         weight = _WEIGHTS.get(word)
         if weight is None and "-" in word:
             # reduplication (kanak-kanak is listed; others fall back to the base)
@@ -101,6 +185,12 @@ def malay_score(text: str) -> float:
                 if word.endswith(suffix) and len(word) > len(suffix) + 3:
                     weight = _WEIGHTS.get(word[: -len(suffix)])
                     break
+        if weight is None:
+            weight = _suffix_weight(word)
+        if weight:
+            total += weight
+    for pair in zip(words, words[1:]):
+        weight = _BIGRAMS.get(" ".join(pair))
         if weight:
             total += weight
     return total

@@ -110,7 +110,9 @@ def load(path: str) -> dict | None:
         parts.append(raw[pos + 8 : pos + 8 + size])
         pos += 8 + size
     header = json.loads(parts[0])
-    keys = parts[1].decode("utf-8").split("\n")
+    # keys stay UTF-8 bytes (byte order = code-point order): splitting without decoding 300k strings
+    # takes half the time, and the load is part of the first call
+    keys = parts[1].split(b"\n")
     offsets = array("I")
     offsets.frombytes(parts[2])
     return {"langs": header["langs"], "floors": header["floors"], "scale": header["scale"],
@@ -121,7 +123,7 @@ def packed(model: dict) -> dict:
     """An in-memory trained model in the loaded (packed) form, without a file (for cross-validation)."""
     p = compile_model(model)
     return {"langs": p["langs"], "floors": p["floors"], "scale": _SCALE,
-            "keys": p["keys"], "offsets": p["offsets"], "data": p["data"]}
+            "keys": [k.encode("utf-8") for k in p["keys"]], "offsets": p["offsets"], "data": p["data"]}
 
 
 def score(model: dict, feats: list[str]) -> list[float]:
@@ -134,6 +136,7 @@ def score(model: dict, feats: list[str]) -> list[float]:
     n = len(keys)
     for f in feats:
         # binary search in the sorted keys: no dict to build at load time (load stays ~10x faster)
+        f = f.encode("utf-8")
         j = bisect.bisect_left(keys, f)
         if j >= n or keys[j] != f:
             continue
