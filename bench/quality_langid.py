@@ -3,7 +3,7 @@
     .venv/bin/python bench/quality_langid.py [--limit N] [--seed 7] [--folds 5] [--speed-n 3000]
                                              [--tools ours,fasttext-lite,lingua]
 
-Data: /work/shared/data/langid-dev/sentences.tsv.gz (lang<TAB>source<TAB>text; a record may span lines).
+Data: ../shared/data/langid-dev/sentences.tsv.gz (lang<TAB>source<TAB>text; a record may span lines).
 From every sentence two short strings are cut, deterministically (``--seed``): 1-3 words (2-6 characters
 for scripts written without spaces) and a title-like fragment (3-6 words, trailing punctuation removed,
 Title Case half of the time). A generated set of non-language strings (numbers, dates, URLs, emails, code,
@@ -39,7 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "shared"))
 sys.path.insert(0, str(ROOT / "bench"))
-DATA = Path(os.environ.get("LANGID_DEV", "/work/shared/data/langid-dev/sentences.tsv.gz"))
+DATA = Path(os.environ.get("LANGID_DEV", ROOT.parent / "shared" / "data" / "langid-dev" / "sentences.tsv.gz"))
 
 # ISO 639 individual -> macrolanguage (or the code the tools use) for scoring only.
 CANON = {

@@ -3,7 +3,7 @@
     .venv/bin/python bench/train_langid.py [--words 8000] [--seed 7] [--skip-calibration]
 
 1. ``langid_lexicon.json.gz``: per language (en, pt, id, es, nl, de, fr) the most frequent words with their
-   log relative frequency, from TRAIN data only: /work/shared/data/unlabeled/*.txt.gz and the NER training
+   log relative frequency, from TRAIN data only: ../shared/data/unlabeled/*.txt.gz and the NER training
    texts (ner/*.train.jsonl.gz). Any line equal to a langid-dev sentence is skipped. Used for short strings.
 2. ``langid_names.txt.gz``: personal-name tokens from the PER entities of the NER training sets, minus tokens
    that also occur as ordinary lower-case words there or are frequent lexicon words: a lone name -> "und".
@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "shared"))
 sys.path.insert(0, str(ROOT / "bench"))
-SHARED = Path("/work/shared/data")
+SHARED = ROOT.parent / "shared" / "data"
 OUT = ROOT / "shared" / "docingest" / "data"
 LEXICON_LANGS = ("en", "pt", "id", "es", "nl", "de", "fr")
 TOKEN_RE = re.compile(r"[^\W\d_]+(?:['’.-][^\W\d_]+)*")
