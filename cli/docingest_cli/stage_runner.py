@@ -34,7 +34,7 @@ def _clean(item: CleanInput) -> dict[str, Any]:
 def _detect_language(item: TextInput) -> dict[str, Any]:
     from docingest.stages.detect_language import detect_language
 
-    return detect_language(item.text).model_dump()
+    return detect_language(item.text).model_dump(exclude_none=True)
 
 
 def _extract_entities(item: TextInput) -> dict[str, Any]:
