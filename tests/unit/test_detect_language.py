@@ -462,3 +462,12 @@ def test_data_files_are_small() -> None:
     data = pathlib.Path(stage._DATA_DIR)
     total = sum(p.stat().st_size for p in data.glob("langid_*"))
     assert 0 < total < 20 * 1024 * 1024
+
+
+def test_two_clear_paragraphs_in_two_languages_are_both_reported():
+    text = ("The mayor opened the new bridge over the river on Monday morning, and hundreds of residents came to watch.\n\n"
+            "O prefeito abriu a nova ponte sobre o rio na segunda-feira de manhã, e centenas de moradores vieram assistir.")
+    result = detect_language(text)
+    shares = {share.language: share.share for share in result.languages}
+    assert set(shares) == {"en", "pt"}
+    assert 0.4 < shares["en"] < 0.6

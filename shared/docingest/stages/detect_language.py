@@ -216,7 +216,7 @@ _TOKEN_RE = re.compile(r"[^\W\d_]+(?:['’.-][^\W\d_]+)*")
 _PARAGRAPH_RE = re.compile(r"\s*\n\s*")
 _MAX_PARAGRAPHS = 48
 _MIN_PARAGRAPH_LETTERS = 25
-_OTHER_LANGUAGE_CONFIDENCE = 0.6  # a paragraph counts as another language only above this
+_OTHER_LANGUAGE_CONFIDENCE = 0.4  # a paragraph counts as another language only above this
 
 
 @functools.cache
