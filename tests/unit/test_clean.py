@@ -441,3 +441,14 @@ def test_article_paragraphs_around_known_chrome_stay_together() -> None:
               "Baca juga: Harga cabai turun menjelang musim panen", "Share", "Komentar (0)"]
     text = "\n".join([NAV_LINK_LIST, EN_1, *chrome, ID_1, *chrome, PT_1, FOOTER_LINK_LIST])
     assert clean(text, "text/plain").text.split("\n\n") == [EN_1, ID_1, PT_1]
+
+
+def test_european_portuguese_share_bar_and_comment_prompt_are_removed() -> None:
+    text = (
+        "A câmara de Tavira aprovou ontem a construção de um novo mercado municipal junto ao rio.\n"
+        "Partilhe este artigo Facebook X LinkedIn E-mail\n"
+        "Inicie sessão para comentar. Os comentários são da responsabilidade dos seus autores.\n"
+    )
+    result = clean(text, "text/plain")
+    assert "novo mercado municipal" in result.text
+    assert "Partilhe" not in result.text and "Inicie sessão" not in result.text

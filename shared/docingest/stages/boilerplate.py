@@ -125,14 +125,15 @@ SHARE_BAR_WORDS = frozenset((
     "bagikan", "salin", "tautan", "cetak", "simpan", "compartilhe", "compartilhar",
     "copiar", "imprimir", "salvar", "compartir", "partager", "imprimer", "teilen",
     "drucken", "this", "article", "story", "on", "via", "artikel", "ini", "berita",
-    "matéria", "notícia", "esta", "este", "the", "page", "halaman",
+    "matéria", "notícia", "esta", "este", "the", "page", "halaman", "partilhe", "partilhar",
+    "artigo", "artículo", "comparte", "noticia", "e",
 ))
 # ...and it must hold at least one of these.
 SHARE_BAR_STRONG_WORDS = frozenset((
     "share", "tweet", "facebook", "twitter", "whatsapp", "telegram", "linkedin",
     "pinterest", "reddit", "email", "e-mail", "print", "bookmark", "bagikan", "cetak",
     "compartilhe", "compartilhar", "imprimir", "compartir", "partager", "imprimer",
-    "teilen", "drucken", "copy", "salin",
+    "teilen", "drucken", "copy", "salin", "partilhe", "partilhar", "comparte",
 ))
 
 GALLERY_WORDS = (
