@@ -216,3 +216,16 @@ def test_repeated_sibling_structure_features() -> None:
     assert post.features[start + 1] == 1.0 and post.features[start + 2] > 0.8  # six posts hold the page
     assert alone.features[start:start + 6] == [0.0] * 6
     assert post.group is not None and post.group == next(b for b in blocks if b.text.startswith("Post number 0")).group
+
+
+def test_a_tag_list_closing_the_article_is_dropped():
+    html = ("<html><head><title>Dam works begin</title></head><body><article><h1>Dam works begin</h1>"
+            "<p>Work on the new flood barrier at Lowmoor began on Tuesday, two years after the river burst its banks "
+            "and flooded more than three hundred homes in the lower town.</p>"
+            "<p>The council said the barrier would be finished before the winter of next year, and that roads "
+            "near the river would stay open while the builders worked.</p>"
+            "<ul class='tags'><li>Lowmoor</li><li>Flooding</li><li>Local council</li><li>Rivers</li></ul>"
+            "</article></body></html>")
+    text = clean(html, "text/html").text
+    assert "flood barrier at Lowmoor" in text and "roads near the river" in text.replace("\n", " ")
+    assert not text.rstrip().endswith("Rivers") and "Local council" not in text

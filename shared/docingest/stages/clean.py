@@ -83,7 +83,7 @@ def _clean_html(content: str, url: str | None) -> CleanResult:
     # one paragraph per line for the line rules (READ MORE, share bars, cookie notes...)
     result = remove_boilerplate("\n".join(paragraphs), trim_page_chrome=False)
     kept = [p for p in result.text.split("\n\n") if p]
-    kept = _drop_headline_and_byline(kept, title, author)
+    kept = _drop_trailing_fragments(_drop_headline_and_byline(kept, title, author))
     if not kept or all(p in link_only for p in kept):  # a menu is not main text
         return _clean_html_fallback(content, metadata)
     return CleanResult(
@@ -115,6 +115,17 @@ def _drop_headline_and_byline(paragraphs: list[str], title: str | None, author: 
             seen_prose = True
         out.append(paragraph)
     return out
+
+
+SENTENCE_END = (".", "!", "?", "…", '"', "”", "»", ":", ";", ")", "。", "！", "？")
+
+
+def _drop_trailing_fragments(paragraphs: list[str], min_run: int = 3, max_words: int = 4) -> list[str]:
+    """A run of short, unpunctuated paragraphs closing the text is a tag or topic list, not the article."""
+    end = len(paragraphs)
+    while end and len(paragraphs[end - 1].split()) <= max_words and not paragraphs[end - 1].rstrip().endswith(SENTENCE_END):
+        end -= 1
+    return paragraphs[:end] if len(paragraphs) - end >= min_run and end else paragraphs
 
 
 def _canonical(canonical: str | None, url: str | None) -> str | None:
