@@ -16,7 +16,8 @@ from tests.conftest import REGION, SAMPLES, TEMPLATE
 pytestmark = pytest.mark.e2e
 
 EXPECTED_LANGUAGE = {"en": "en", "pt": "pt", "id": "id"}
-CHROME = ["READ MORE", "Baca juga", "Leia mais", "Veja também", "[iklan", "Komentar (", "Bagikan", "cookies", "Share this article"]
+CHROME = ["READ MORE", "Baca juga", "Leia mais", "Veja também", "[iklan", "Komentar (", "Bagikan", "cookies", "Share this article",
+          "Partilhe", "Inicie sessão", "All rights reserved"]
 
 
 @pytest.fixture(scope="module")
