@@ -103,40 +103,66 @@ class Block:
     element: object = None
     features: list = field(default_factory=list)
     group: object = None  # the repeated sibling structure (parent, signature) the block sits in
+    parent: object = None  # element.getparent(), looked up once
+
+
+def _parent(b: Block):
+    """The parent of the block's element (cached on the block)."""
+    parent = b.parent
+    if parent is None and b.element is not None:
+        parent = b.parent = b.element.getparent()
+    return parent
+
+
+def _group_patterns(groups) -> tuple:
+    """(bit, compiled alternation of the group's words): a substring search per group."""
+    return tuple((1 << i, re.compile("|".join(map(re.escape, words)))) for i, (_, words) in enumerate(groups))
+
+
+_NEG_PATTERNS = _group_patterns(NEG_GROUPS)
+_POS_PATTERNS = _group_patterns(POS_GROUPS)
 
 
 @lru_cache(maxsize=8192)
 def _cues(attrs: str) -> tuple[int, int]:
     neg = 0
-    for i, (_, words) in enumerate(NEG_GROUPS):
-        for word in words:
-            if word in attrs:
-                neg |= 1 << i
-                break
+    for bit, pattern in _NEG_PATTERNS:
+        if pattern.search(attrs):
+            neg |= bit
     pos = 0
-    for i, (_, words) in enumerate(POS_GROUPS):
-        for word in words:
-            if word in attrs:
-                pos |= 1 << i
-                break
+    for bit, pattern in _POS_PATTERNS:
+        if pattern.search(attrs):
+            pos |= bit
     return neg, pos
 
 
-def _is_hidden(el) -> bool:
-    if el.get("hidden") is not None or el.get("aria-hidden") == "true":
+def _is_hidden(attrib) -> bool:
+    """`attrib`: the element's attributes (a dict, or the element itself)."""
+    if attrib.get("hidden") is not None or attrib.get("aria-hidden") == "true":
         return True
-    style = el.get("style")
-    if style and ("display:none" in style.replace(" ", "").lower() or "visibility:hidden" in style.replace(" ", "").lower()):
-        return True
+    style = attrib.get("style")
+    if style:
+        style = style.replace(" ", "").lower()
+        return "display:none" in style or "visibility:hidden" in style
     return False
+
+
+# lxml.html's parser looks the element class up in Python for every element proxy (FormElement,
+# InputElement...); nothing here uses those classes, so every element is a plain HtmlElement, looked
+# up in C. Same libxml2 parser settings, same tree.
+_PARSER = etree.HTMLParser()
+_PARSER.set_element_class_lookup(etree.ElementDefaultClassLookup(
+    element=lxml_html.HtmlElement, comment=lxml_html.HtmlComment,
+    pi=lxml_html.HtmlProcessingInstruction, entity=lxml_html.HtmlEntity))
+XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 
 
 def parse(content: str):
     """lxml tree of an HTML string (None if it cannot be parsed)."""
     try:
         if content.lstrip().startswith("<?xml"):
-            content = re.sub(r"^\s*<\?xml[^>]*\?>", "", content)
-        return lxml_html.document_fromstring(content)
+            content = XML_DECLARATION.sub("", content)
+        return lxml_html.document_fromstring(content, parser=_PARSER)
     except (ValueError, etree.ParserError):
         return None
 
@@ -163,21 +189,26 @@ class _Walker:
         if not isinstance(tag, str):  # comment, processing instruction
             return
         tag = tag.lower() if ":" not in tag else tag.rsplit(":", 1)[-1].lower()
-        if tag in SKIP_TAGS or _is_hidden(el):
+        if tag in SKIP_TAGS:
             return
-        attrs = (el.get("class") or "") + " " + (el.get("id") or "")
-        role = el.get("role")
         own_neg = own_pos = 0
-        if len(attrs) > 1:
-            own_neg, own_pos = _cues(attrs.lower())
-            neg |= own_neg
-            pos |= own_pos
         if tag in TAG_BITS:
             tags |= 1 << TAG_BITS[tag]
-        if role and role in ROLE_BITS:
-            tags |= 1 << ROLE_BITS[role]
-        if el.get("itemprop") in ("articleBody", "text", "description", "reviewBody"):
-            pos |= 2
+        # one attribute lookup per element (the HTML parser keeps no duplicate attributes)
+        attrib = dict(el.items())
+        if attrib:
+            if _is_hidden(attrib):
+                return
+            attrs = (attrib.get("class") or "") + " " + (attrib.get("id") or "")
+            role = attrib.get("role")
+            if len(attrs) > 1:
+                own_neg, own_pos = _cues(attrs.lower())
+                neg |= own_neg
+                pos |= own_pos
+            if role and role in ROLE_BITS:
+                tags |= 1 << ROLE_BITS[role]
+            if attrib.get("itemprop") in ("articleBody", "text", "description", "reviewBody"):
+                pos |= 2
         is_block = tag in BLOCK_TAGS
         saved = None
         if is_block:
@@ -262,6 +293,16 @@ def _units(text: str) -> float:
     return len(WORDS.findall(text)) + 0.5 * cjk
 
 
+@lru_cache(maxsize=None)
+def _bit_features(mask: int, width: int) -> tuple[float, ...]:
+    """1.0/0.0 per bit of `mask` (the one-hot cue and tag columns)."""
+    return tuple(1.0 if mask >> g & 1 else 0.0 for g in range(width))
+
+
+_KIND_FEATURES = {k: tuple(1.0 if kind == k else 0.0 for kind in BLOCK_KINDS) for k in BLOCK_KINDS}
+_KIND_OF_TAG = {"section": "div", "article": "div", "main": "div", "body": "div"}
+
+
 def _featurize(blocks: list[Block]) -> None:
     n = len(blocks)
     if not n:
@@ -323,9 +364,11 @@ def _featurize(blocks: list[Block]) -> None:
     # container stats: text and link chars under each block's owning element's parent
     cont_len: dict = {}
     cont_link: dict = {}
+    keys = []
     for b in blocks:
-        parent = b.element.getparent() if b.element is not None else None
+        parent = _parent(b)
         key = parent if parent is not None else b.element
+        keys.append(key)
         cont_len[key] = cont_len.get(key, 0) + len(b.text)
         cont_link[key] = cont_link.get(key, 0) + b.link_chars
     total_chars = sum(lengths) or 1
@@ -337,11 +380,10 @@ def _featurize(blocks: list[Block]) -> None:
         units = _units(text)
         sent = len(SENT_END.findall(text))
         commas = len(COMMA.findall(text))
-        parent = b.element.getparent() if b.element is not None else None
-        key = parent if parent is not None else b.element
+        key = keys[i]
         c_len = cont_len.get(key, length)
         c_ld = cont_link.get(key, 0) / c_len if c_len else 0.0
-        kind = b.tag if b.tag in BLOCK_KINDS else ("div" if b.tag in ("section", "article", "main", "body") else "other")
+        kind = b.tag if b.tag in _KIND_FEATURES else _KIND_OF_TAG.get(b.tag, "other")
         f = [
             1.0,
             math.log1p(length),
@@ -365,11 +407,11 @@ def _featurize(blocks: list[Block]) -> None:
             math.log1p(n),
             1.0 if length < 20 else 0.0,
         ]
-        f.extend(1.0 if kind == k else 0.0 for k in BLOCK_KINDS)
-        f.extend(1.0 if b.neg >> g & 1 else 0.0 for g in range(N_NEG))
-        f.extend(1.0 if b.own_neg >> g & 1 else 0.0 for g in range(N_NEG))
-        f.extend(1.0 if b.pos >> g & 1 else 0.0 for g in range(N_POS))
-        f.extend(1.0 if b.tags >> t & 1 else 0.0 for t in range(12))
+        f += _KIND_FEATURES[kind]
+        f += _bit_features(b.neg, N_NEG)
+        f += _bit_features(b.own_neg, N_NEG)
+        f += _bit_features(b.pos, N_POS)
+        f += _bit_features(b.tags, 12)
         b.features = f
 
 
@@ -386,25 +428,34 @@ def _reference_features(blocks: list[Block], reference: str | None) -> None:
         for b in blocks:
             b.features.extend((0.0, 0.0, 0.0, 0.0, 1.0))
         return
-    ref = _overlap_tokens(reference)
-    joined = " " + " ".join(ref) + " "
-    lines = {" ".join(_overlap_tokens(line)) for line in reference.splitlines()}
-    trigrams = {(ref[i], ref[i + 1], ref[i + 2]) for i in range(len(ref) - 2)}
+    # tokenised line by line (no token spans a line break, and lower() does not look across one),
+    # so the page's tokens are the lines' tokens end to end
+    line_tokens = [_overlap_tokens(line) for line in reference.splitlines()]
+    ref = [tok for toks in line_tokens for tok in toks]
+    if not ref:  # resiliparse kept nothing: no block overlaps it, coverage 0
+        for b in blocks:
+            b.features.extend((0.0, 0.0, 0.0, 1.0, 0.0))
+        return
+    lines = {" ".join(toks) for toks in line_tokens}
+    trigrams = set(zip(ref, ref[1:], ref[2:]))
+    # a run of 1-3 tokens inside the reference (same as " a b " in " ".join(ref) with spaces around:
+    # tokens hold no spaces)
+    runs = (None, set(ref), set(zip(ref, ref[1:])), trigrams)
+    in_reference = trigrams.__contains__
     block_tokens = 0
     hits = []
     for b in blocks:
         toks = _overlap_tokens(b.text)
-        block_tokens += len(toks)
-        if not toks:
+        n_toks = len(toks)
+        block_tokens += n_toks
+        if not n_toks:
             hits.append(0.0)
-        elif len(toks) < 4:  # a short block: a line of its own in the reference, or only inside one
-            seq = " ".join(toks)
-            hits.append(1.0 if seq in lines else 0.5 if (" " + seq + " ") in joined else 0.0)
+        elif n_toks < 4:  # a short block: a line of its own in the reference, or only inside one
+            hits.append(1.0 if " ".join(toks) in lines else 0.5 if (toks[0] if n_toks == 1 else tuple(toks)) in runs[n_toks] else 0.0)
         else:
-            grams = [(toks[i], toks[i + 1], toks[i + 2]) for i in range(len(toks) - 2)]
-            hits.append(sum(g in trigrams for g in grams) / len(grams))
+            hits.append(sum(map(in_reference, zip(toks, toks[1:], toks[2:]))) / (n_toks - 2))
     coverage = min(len(ref) / max(block_tokens, 1), 1.5)
-    empty = 1.0 if not ref else 0.0
+    empty = 0.0
     for b, hit in zip(blocks, hits):
         b.features.extend((hit, 1.0 if hit >= 0.5 else 0.0, coverage, empty, 0.0))
 
@@ -478,7 +529,7 @@ def context_features(blocks: list[Block], probs: list[float]) -> list[list[float
     group_sum: dict = {}
     group_n: dict = {}
     for b, p in zip(blocks, probs):
-        parent = b.element.getparent() if b.element is not None else None
+        parent = _parent(b)
         sibling_sum[parent] = sibling_sum.get(parent, 0.0) + p * len(b.text)
         sibling_n[parent] = sibling_n.get(parent, 0) + len(b.text)
         if b.group is not None:
@@ -493,7 +544,7 @@ def context_features(blocks: list[Block], probs: list[float]) -> list[list[float
         window = sum(probs[lo:hi]) / (hi - lo)
         wide_lo, wide_hi = max(0, i - 10), min(n, i + 11)
         wide = sum(probs[wide_lo:wide_hi]) / (wide_hi - wide_lo)
-        parent = b.element.getparent() if b.element is not None else None
+        parent = _parent(b)
         sib = sibling_sum[parent] / sibling_n[parent] if sibling_n[parent] else p
         logit = math.log(max(p, 1e-6) / max(1 - p, 1e-6))
         short = 1.0 if len(b.text) < 40 else 0.0
