@@ -26,9 +26,6 @@ from docingest.lifecycle import STAGE_RESULT, Stage, Status, expected_before, is
 from docingest.messages import UrlMessage
 from docingest.models import Entity
 from docingest.stages import fetch as fetch_stage
-from docingest.stages.clean import clean
-from docingest.stages.detect_language import detect_language
-from docingest.stages.extract_entities import extract_entities
 from docingest.stages.repeated_lines import RepeatedLines
 
 BAD_INPUT = "bad_input"  # error_kind of a permanent failure: never retried
@@ -173,7 +170,12 @@ def _split_url_list(services: Services, doc_id: str, data: bytes, declared_type:
 # clean, detect_language, extract_entities -------------------------------------------------------
 
 
+# Each function imports only its own stage: a cold start pays for one stage's modules and models.
+
+
 def clean_document(services: Services, doc_id: str) -> Outcome:
+    from docingest.stages.clean import clean
+
     def work(record: dict[str, Any]) -> dict[str, Any]:
         raw = services.store.read_raw(doc_id)
         text = fetch_stage.decode_bytes(raw, record.get("charset")).text
@@ -212,6 +214,8 @@ def _without_repeated_lines(services: Services, record: dict[str, Any], text: st
 
 
 def detect_document_language(services: Services, doc_id: str) -> Outcome:
+    from docingest.stages.detect_language import detect_language
+
     def work(record: dict[str, Any]) -> dict[str, Any]:
         result = detect_language(services.store.read_clean(doc_id))
         return {"language": result.language, "language_confidence": result.confidence}
@@ -220,6 +224,8 @@ def detect_document_language(services: Services, doc_id: str) -> Outcome:
 
 
 def extract_document_entities(services: Services, doc_id: str) -> Outcome:
+    from docingest.stages.extract_entities import extract_entities
+
     def work(record: dict[str, Any]) -> dict[str, Any]:
         text = services.store.read_clean(doc_id)
         entities = extract_entities(text, record.get("language"))
