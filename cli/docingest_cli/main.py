@@ -105,6 +105,19 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("doc_id")
     show.set_defaults(command=cmd_show)
 
+    entities = commands.add_parser("entities", parents=[common], help="the most mentioned entities across documents")
+    entities.add_argument("--type", choices=("PER", "ORG", "LOC", "MISC"), dest="entity_type")
+    entities.add_argument("--language", help="only entities mentioned in documents of this language (ISO code)")
+    entities.add_argument("--top", type=int, default=20)
+    entities.add_argument("--output", choices=("table", "json"), default="table")
+    entities.set_defaults(command=cmd_entities)
+
+    search = commands.add_parser("search-entity", parents=[common],
+                                 help="documents mentioning an entity (any language), with the first mention's sentence")
+    search.add_argument("name", nargs="+", help='a name as written, e.g. "Vladimir Putin" or Putin')
+    search.add_argument("--output", choices=("table", "json"), default="table")
+    search.set_defaults(command=cmd_search_entity)
+
     invoke = commands.add_parser("invoke", parents=[common], help="call one function's handler with a sample event")
     invoke.add_argument("function", help="fetch, clean, detect_language, extract_entities (or a logical id)")
     invoke.add_argument("--event", type=Path, required=True)
@@ -135,9 +148,21 @@ def target_for(args: argparse.Namespace, start_pipeline: bool = False) -> Iterat
         yield Target.connect(template, args.region, args.stack_name, None if args.aws else args.endpoint_url)
         return
     if not start_pipeline:
-        raise SystemExit("nothing to inspect: start `ingest up` and pass --endpoint-url, or target AWS with --aws")
+        local = f"http://localhost:{DEFAULT_PORT}"
+        if _listening("localhost", DEFAULT_PORT):  # a running `ingest up` on its default port
+            yield Target.connect(template, args.region, args.stack_name, local)
+            return
+        raise SystemExit("nothing to inspect: start `ingest up` (or pass --endpoint-url), or target AWS with --aws")
     with Emulator(Deployment.load(template, args.region, args.stack_name)) as emulator:
         yield Target(emulator.deployment, emulator.endpoint)
+
+
+def _listening(host: str, port: int) -> bool:
+    import socket
+
+    with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.3):
+        return True
+    return False
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -267,11 +292,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         dropped = drop_files(target, files, progress=args.output == "table" and sys.stderr.isatty())
         records = wait_for(target, dropped, args.timeout)
         results = [result_row(target, item, records.get(item["doc_id"])) for item in dropped]
+        shared = [e for e in target.entity_index.top(limit=200) if e["documents"] > 1][:12] if len(results) > 1 else []
     if args.output == "json":
         for row in results:
             say(json.dumps(row, ensure_ascii=False))
     else:
         print_table(results)
+        if shared:
+            say("\nentities in more than one document (ingest entities / ingest search-entity NAME on `ingest up`)")
+            _print_columns(("entity", "type", "documents", "languages", "key"),
+                           [(_shorten(e["name"], 40), e["type"], e["documents"], ",".join(e["languages"]), e["key"])
+                            for e in shared])
     unfinished = [row for row in results if row["status"] not in ("DONE", "FAILED")]
     if unfinished:
         print(f"{len(unfinished)} document(s) unfinished after {args.timeout:.0f}s", file=sys.stderr)
@@ -379,6 +410,58 @@ def cmd_show(args: argparse.Namespace) -> int:
             for entity in entities[:50]:
                 say(f"  {entity['type']:<5} {entity['start']:>6}-{entity['end']:<6} {entity['text']}")
     return 0
+
+
+def cmd_entities(args: argparse.Namespace) -> int:
+    with target_for(args) as target:
+        rows = target.entity_index.top(args.entity_type, args.language, args.top)
+    if args.output == "json":
+        for row in rows:
+            say(json.dumps(row, ensure_ascii=False))
+        return 0
+    headers = ("entity", "type", "mentions", "documents", "languages", "key")
+    table = [(_shorten(r["name"], 40), r["type"], r["mentions"], r["documents"], ",".join(r["languages"]), r["key"])
+             for r in rows]
+    _print_columns(headers, table)
+    if not rows:
+        say("no entities indexed yet" + (" for these filters" if args.entity_type or args.language else ""))
+    return 0
+
+
+def cmd_search_entity(args: argparse.Namespace) -> int:
+    name = " ".join(args.name)
+    with target_for(args) as target:
+        index = target.entity_index
+        found = [(key, index.entity(key), index.documents(key)) for key in index.search(name)]
+        titles = target.documents.get_many(sorted({d.doc_id for _, _, docs in found for d in docs}),
+                                           attributes=("title", "source", "url")) if found else {}
+    if args.output == "json":
+        for key, summary, documents in found:
+            for document in documents:
+                record = titles.get(document.doc_id, {})
+                say(json.dumps({"key": key, "doc_id": document.doc_id, "name": document.name, "mentions": document.mentions,
+                                "language": document.language, "title": record.get("title"),
+                                "source": record.get("url") or record.get("source"),
+                                "first_sentence": document.first_sentence}, ensure_ascii=False))
+        return 0 if found else 1
+    if not found:
+        say(f"no entity matches {name!r}")
+        return 1
+    for key, summary, documents in found:
+        total = summary["mentions"] if summary else sum(d.mentions for d in documents)
+        say(f"{key}  ({total} mentions in {len(documents)} documents)")
+        for document in documents:
+            record = titles.get(document.doc_id, {})
+            label = record.get("title") or record.get("url") or record.get("source") or ""
+            say(f"  {document.doc_id[:12]}  {document.language or '-':<3} x{document.mentions:<3} {_shorten(label, 60)}")
+            say(f"      {_shorten(document.first_sentence, 110)}")
+    return 0
+
+
+def _print_columns(headers: tuple[str, ...], rows: list[tuple]) -> None:
+    widths = [max(len(str(line[i])) for line in [headers, *rows]) for i in range(len(headers))]
+    for line in [headers, tuple("-" * w for w in widths), *rows]:
+        say("  ".join(str(cell).ljust(width) for cell, width in zip(line, widths)).rstrip())
 
 
 FUNCTION_ALIASES = {"fetch": "FetchFunction", "clean": "CleanFunction", "detect_language": "DetectLanguageFunction",

@@ -10,6 +10,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from docingest.adapters.documents import DocumentRepository
+from docingest.adapters.entity_index import EntityIndex
 from docingest.adapters.storage import DocumentStore
 from docingest_cli.deployment import DEFAULT_STACK, Deployment, cloudformation_physical_ids
 from docingest_cli.emulator import local_environment
@@ -62,6 +63,10 @@ class Target:
     @cached_property
     def documents(self) -> DocumentRepository:
         return DocumentRepository(self.environment["DOCUMENT_TABLE"], self.session.resource("dynamodb", endpoint_url=self.endpoint))
+
+    @cached_property
+    def entity_index(self) -> EntityIndex:
+        return EntityIndex(self.environment["ENTITY_INDEX_TABLE"], self.session.resource("dynamodb", endpoint_url=self.endpoint))
 
     @cached_property
     def store(self) -> DocumentStore:

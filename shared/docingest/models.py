@@ -16,6 +16,7 @@ class Entity(BaseModel):
     start: int = Field(ge=0)
     end: int = Field(ge=0)
     value: str | None = None  # normalised value, e.g. ISO date for DATE
+    key: str | None = None  # canonical entity key, e.g. "PER:vladimir putin" (not for DATE)
 
 
 class CleanResult(BaseModel):

@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterator
 from urllib.parse import urlsplit
 
 from docingest.adapters.documents import DocumentRepository
+from docingest.adapters.entity_index import EntityIndex
 from docingest.adapters.http import download
 from docingest.adapters.line_counts import SourceLineCounts
 from docingest.adapters.queues import Queues
@@ -48,13 +49,15 @@ class Services:
     store: DocumentStore
     queues: Queues
     line_counts: SourceLineCounts | None = None  # None: no learning of repeated lines
+    entity_index: EntityIndex | None = None  # None: entities are not indexed across documents
 
     @classmethod
     def from_env(cls) -> "Services":
         settings = Settings.from_env()
         line_counts = SourceLineCounts(settings.source_line_table) if settings.source_line_table else None
+        entity_index = EntityIndex(settings.entity_index_table) if settings.entity_index_table else None
         return cls(settings, DocumentRepository(settings.document_table), DocumentStore(settings.document_bucket), Queues(),
-                   line_counts)
+                   line_counts, entity_index)
 
     def next_queue(self, stage: Stage) -> str | None:
         return {
@@ -224,12 +227,16 @@ def detect_document_language(services: Services, doc_id: str) -> Outcome:
 
 
 def extract_document_entities(services: Services, doc_id: str) -> Outcome:
+    from docingest.stages.entity_keys import summarise
     from docingest.stages.extract_entities import extract_entities
 
     def work(record: dict[str, Any]) -> dict[str, Any]:
         text = services.store.read_clean(doc_id)
-        entities = extract_entities(text, record.get("language"))
+        language = record.get("language")
+        entities = extract_entities(text, language, services.settings.entity_backend)
         key = services.store.put_enriched(doc_id, enriched_document(record, text, entities))
+        if services.entity_index is not None:  # before advancing: a crash here is retried, and indexing is idempotent
+            services.entity_index.add_document(doc_id, language if language != "und" else None, summarise(text, entities))
         return {"enriched_key": key, "entity_count": len(entities), "top_entities": top_entities(entities)}
 
     return run_stage(services, Stage.EXTRACT_ENTITIES, doc_id, work)
@@ -250,8 +257,9 @@ def enriched_document(record: dict[str, Any], text: str, entities: list[Entity])
 
 
 def top_entities(entities: list[Entity], limit: int = TOP_ENTITIES) -> list[str]:
-    counts = Counter((entity.text, entity.type) for entity in entities if entity.type != "DATE")
-    return [f"{text} ({kind})" for (text, kind), _ in counts.most_common(limit)]
+    counts = Counter(entity.key for entity in entities if entity.key)
+    names = {entity.key: entity.text for entity in sorted(entities, key=lambda e: len(e.text)) if entity.key}
+    return [f"{names[key]} ({key.split(':', 1)[0]})" for key, _ in counts.most_common(limit)]
 
 
 # the stage protocol ----------------------------------------------------------------------------

@@ -74,9 +74,18 @@ def test_every_work_queue_has_its_own_dead_letter_queue():
     assert len(set(targets)) == 4 and all(t in queues for t in targets)
 
 
+def _policies(role: dict) -> list[dict]:
+    """A role's inline policies, both branches of a conditional one included."""
+    policies = []
+    for policy in role["Properties"].get("Policies", []):
+        branches = policy["Fn::If"][1:] if "Fn::If" in policy else [policy]
+        policies.extend(b for b in branches if isinstance(b, dict) and "PolicyDocument" in b)
+    return policies
+
+
 def test_policies_have_no_wildcard_actions():
     for role in of_type("AWS::IAM::Role").values():
-        for policy in role["Properties"].get("Policies", []):
+        for policy in _policies(role):
             for statement in policy["PolicyDocument"]["Statement"]:
                 actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
                 assert not any("*" in action for action in actions), actions
@@ -95,6 +104,21 @@ def test_document_table_is_on_demand_with_status_and_language_indexes():
     assert table["BillingMode"] == "PAY_PER_REQUEST"
     indexes = {index["IndexName"]: index["KeySchema"][0]["AttributeName"] for index in table["GlobalSecondaryIndexes"]}
     assert indexes == {"by-status": "status", "by-language": "language"}
+
+
+def test_entity_index_ranks_entities_by_type_and_only_comprehend_gets_comprehend():
+    table = RESOURCES["EntityIndexTable"]["Properties"]
+    assert [k["AttributeName"] for k in table["KeySchema"]] == ["pk", "sk"]
+    (index,) = table["GlobalSecondaryIndexes"]
+    assert [k["AttributeName"] for k in index["KeySchema"]] == ["entity_type", "mention_count"]
+    function = RESOURCES["ExtractEntitiesFunction"]["Properties"]
+    assert function["Environment"]["Variables"]["ENTITY_INDEX_TABLE"] == {"Ref": "EntityIndexTable"}
+    role = RESOURCES[function["Role"]["Fn::GetAtt"][0]]
+    conditional = [p for p in role["Properties"]["Policies"] if "Fn::If" in p]
+    assert [p["Fn::If"][0] for p in conditional] == ["UseComprehend"]
+    assert SAM["Conditions"]["UseComprehend"] == {"Fn::Equals": [{"Ref": "EntityBackend"}, "comprehend"]}
+    others = [r for lid, r in of_type("AWS::IAM::Role").items() if r is not role]
+    assert not any("comprehend" in str(r) for r in others)
 
 
 def test_outputs_name_the_resources_a_user_needs():

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from docingest.models import Entity
-from docingest.stages.extract_entities import extract_entities
+from docingest.stages.rule_entities import extract_entities
 
 # Invented news sentences written for these tests (people and events are fictional).
 FIXTURES = {
