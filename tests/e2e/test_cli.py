@@ -70,6 +70,17 @@ def test_up_then_the_aws_cli_drops_a_file_and_the_commands_inspect_it(tmp_path):
             time.sleep(1)
         assert '"status": "DONE"' in shown.stdout, shown.stdout + shown.stderr
         assert "council vote.txt" in shown.stdout and "--- entities" in shown.stdout
+        listed = subprocess.run([INGEST, "entities", "--type", "PER", "--output", "json", "--endpoint-url", endpoint],
+                                capture_output=True, text=True, timeout=60, cwd=ROOT, env=environment)
+        people = [json.loads(line) for line in listed.stdout.splitlines()]
+        assert people and all(p["type"] == "PER" and p["documents"] == 1 for p in people), listed.stdout + listed.stderr
+        assert [p["mentions"] for p in people] == sorted((p["mentions"] for p in people), reverse=True)
+        searched = subprocess.run([INGEST, "search-entity", people[0]["name"], "--endpoint-url", endpoint],
+                                  capture_output=True, text=True, timeout=60, cwd=ROOT, env=environment)
+        assert searched.returncode == 0 and people[0]["key"] in searched.stdout and doc_id[:12] in searched.stdout
+        missing = subprocess.run([INGEST, "search-entity", "Nobody Anywhere", "--endpoint-url", endpoint],
+                                 capture_output=True, text=True, timeout=60, cwd=ROOT, env=environment)
+        assert missing.returncode == 1 and "no entity matches" in missing.stdout
         status = subprocess.run([INGEST, "status", "--endpoint-url", endpoint], capture_output=True, text=True,
                                 timeout=60, cwd=ROOT, env=environment)
         assert "DONE" in status.stdout and "FetchDeadLetterQueue" in status.stdout
