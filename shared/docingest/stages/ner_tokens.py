@@ -57,8 +57,8 @@ def tokenize(text: str) -> list[Token]:
 def sentence_spans(tokens: list[Token], text: str, max_tokens: int = 120) -> list[tuple[int, int]]:
     """Token index ranges of sentences: split after . ! ? (and line breaks), never longer than max_tokens.
 
-    Over-long sentences are cut at the nearest comma or semicolon before the limit so that a name is
-    rarely split; the tagger sees each range as one sequence.
+    Over-long sentences are cut at the nearest comma or semicolon before the limit, else before a
+    lowercase word, so that a name is never split; the tagger sees each range as one sequence.
     """
     spans: list[tuple[int, int]] = []
     begin = 0
@@ -78,10 +78,11 @@ def _cut_long(tokens: list[Token], begin: int, end: int, max_tokens: int) -> lis
     spans = []
     while end - begin > max_tokens:
         limit = begin + max_tokens
-        cut = next(
-            (j + 1 for j in range(limit - 1, begin + max_tokens // 2, -1) if tokens[j].text in {",", ";", ":"}),
-            limit,
-        )
+        window = range(limit - 1, begin + max_tokens // 2, -1)
+        cut = next((j + 1 for j in window if tokens[j].text in {",", ";", ":"}), None)
+        if cut is None:  # no clause break: cut before a lowercase word, never inside a capitalised run
+            cut = next((j for j in window if tokens[j].text[:1].islower() and not tokens[j - 1].text[:1].isupper()),
+                       limit)
         spans.append((begin, cut))
         begin = cut
     spans.append((begin, end))
