@@ -221,3 +221,30 @@ def test_a_near_duplicate_article_keeps_its_text(provisioned, services):
         assert pipeline.clean_document(services, doc_id) == pipeline.Outcome.ADVANCED
         texts.append(services.store.read_clean(doc_id))
     assert all("Mayor Joanna Pike" in text for text in texts)
+
+
+def test_entities_are_indexed_once_even_when_the_stage_reruns_after_a_crash(provisioned, services, monkeypatch):
+    bucket = put_inbox(provisioned, "news/eastvale.txt", ARTICLE)
+    doc_id, _ = pipeline.fetch_s3_object(services, bucket, "news/eastvale.txt")
+    assert pipeline.clean_document(services, doc_id) == pipeline.Outcome.ADVANCED
+    assert pipeline.detect_document_language(services, doc_id) == pipeline.Outcome.ADVANCED
+    advance = services.documents.advance
+
+    def crash_once(*args, **kwargs):
+        monkeypatch.setattr(services.documents, "advance", advance)
+        raise ConnectionError("lost the connection after indexing")
+
+    monkeypatch.setattr(services.documents, "advance", crash_once)
+    with pytest.raises(ConnectionError):
+        pipeline.extract_document_entities(services, doc_id)
+    index = services.entity_index
+    keys = [e["key"] for e in services.store.read_enriched(doc_id)["entities"] if e.get("key")]
+    counts = {key: index.entity(key)["mentions"] for key in keys}
+    assert counts and all(n >= 1 for n in counts.values())
+
+    assert pipeline.extract_document_entities(services, doc_id) == pipeline.Outcome.ADVANCED  # the redelivery
+    assert {key: index.entity(key)["mentions"] for key in keys} == counts
+    assert all(index.entity(key)["documents"] == 1 for key in keys)
+    pike = [key for key in keys if "pike" in key]
+    assert pike and [d.doc_id for d in index.documents(pike[0])] == [doc_id]
+    assert services.documents.get(doc_id)["top_entities"]
