@@ -23,6 +23,7 @@ class CleanResult(BaseModel):
     text: str
     title: str | None = None
     published: str | None = None  # ISO 8601 date
+    modified: str | None = None  # ISO 8601 date of the last update the page declares
     author: str | None = None
     site_name: str | None = None
     description: str | None = None

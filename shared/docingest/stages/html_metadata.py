@@ -3,6 +3,10 @@
 Sources, best first: JSON-LD (Article/NewsArticle/BlogPosting/Product/... incl. @graph), Open Graph and
 article:* meta, name=... meta (author, date, dc.*), itemprop microdata, <link rel=canonical>, <time
 datetime>, <h1>, <title> (minus the " | Site" suffix). Pure Python, no network.
+
+A page that declares no publication date gets one from the visible text, in any of the NER languages
+("Nov 23, 2023", "23 de novembro de 2023", "23.11.2023"): a short line near the <h1>, then an element
+whose class or id says date/time/byline, then a /YYYY/MM/DD/ canonical URL, then the modification date.
 """
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ class Metadata:
     title: str | None = None
     author: str | None = None
     published: str | None = None
+    modified: str | None = None
     site_name: str | None = None
     description: str | None = None
     canonical_url: str | None = None
@@ -50,6 +55,68 @@ def iso_date(value: str | None) -> str | None:
     if not (1990 <= year <= 2100 and 1 <= month <= 12 and 1 <= day <= 31):
         return None
     return f"{year:04d}-{month:02d}-{day:02d}"
+
+
+MODIFIED_META = ("article:modified_time", "og:updated_time", "datemodified", "last-modified", "dcterms.modified")
+DATE_CLASS = re.compile(r"date|time|publish|posted|byline|meta|entry-info|datum|fecha|tanggal|data", re.I)
+URL_DATE = re.compile(r"/((?:19|20)\d\d)/(\d{1,2})/(\d{1,2})(?:/|$)")
+
+
+def _any_date(value) -> str | None:
+    """An ISO date from a machine value ("2023-11-23T08:00Z") or from words ("Nov 23, 2023", "23 de
+    novembro de 2023", "23.11.2023"); only full dates count."""
+    if not isinstance(value, str):
+        return None
+    if (found := iso_date(value)) is not None:
+        return found
+    from docingest.stages.dates import find_dates
+
+    for date in find_dates(value[:200]):
+        if date.value and len(date.value) == 10 and 1990 <= int(date.value[:4]) <= 2100:
+            return date.value
+    return None
+
+
+def _modified(meta: dict[str, str], ld: list[dict]) -> str | None:
+    """The last modification date the page declares (meta or JSON-LD), if any."""
+    for value in (*(meta.get(k) for k in MODIFIED_META), *(item.get("dateModified") for item in ld)):
+        if (found := _any_date(value)) is not None:
+            return found
+    return None
+
+
+def _published(tree, meta: dict[str, str], ld: list[dict], ld_first: dict) -> str | None:
+    """The publication date, best source first; the last modification date only as a last resort."""
+    candidates = [ld_first.get("datePublished"), *(meta.get(k) for k in DATE_META)]
+    candidates += [item.get(key) for key in ("datePublished", "dateCreated", "uploadDate") for item in ld]
+    for value in candidates:
+        if (found := _any_date(value)) is not None:
+            return found
+    for el in tree.xpath('//*[@itemprop="datePublished" or @itemprop="dateCreated"][position() < 3]'):
+        if found := _any_date(el.get("content") or el.get("datetime") or el.get("title") or el.text_content()):
+            return found
+    for el in tree.iter("time"):
+        if found := _any_date(el.get("datetime") or el.text_content()):
+            return found
+    for key, value in meta.items():  # any other date-like meta ("cludo:date", "dc.date.created", ...)
+        if "date" in key and "modif" not in key and "update" not in key and (found := _any_date(value)):
+            return found
+    for heading in tree.xpath("//body//h1[1]"):  # a short line with a date just below the headline, or above it
+        for el in (*heading.xpath("following::*[position() <= 40]"), *heading.xpath("preceding::*[position() <= 15]")):
+            text = el.text_content()
+            if len(text) <= 80 and (found := _any_date(text)):
+                return found
+    for el in tree.xpath("//body//*[@class or @id][position() < 4000]"):
+        if len(el) > 6 or not DATE_CLASS.search(f"{el.get('class', '')} {el.get('id', '')}"):
+            continue  # a big container is not a date line
+        text = el.text_content()
+        if len(text) <= 120 and (found := _any_date(text)):
+            return found
+    for link in tree.xpath('//link[@rel="canonical"]/@href | //meta[@property="og:url"]/@content'):
+        if match := URL_DATE.search(link):
+            if found := iso_date("-".join(match.groups())):
+                return found
+    return _modified(meta, ld)
 
 
 def _json_ld_items(tree) -> list[dict]:
@@ -154,20 +221,8 @@ def extract_metadata(tree) -> Metadata:
             result.author = _clean(el.text_content())
             break
 
-    published = iso_date(ld_first.get("datePublished") if isinstance(ld_first.get("datePublished"), str) else None)
-    if not published:
-        for key in DATE_META:
-            published = iso_date(meta.get(key))
-            if published:
-                break
-    if not published:
-        for el in tree.xpath('//*[@itemprop="datePublished"][1]'):
-            published = iso_date(el.get("content") or el.get("datetime") or el.text_content())
-    if not published:
-        for el in tree.iter("time"):
-            published = iso_date(el.get("datetime") or "")
-            if published:
-                break
+    published = _published(tree, meta, ld, ld_first)
+    result.modified = _modified(meta, ld)
     result.published = published
 
     result.site_name = _clean(meta.get("og:site_name")) or _clean(meta.get("application-name")) or site
