@@ -60,10 +60,18 @@ def test_a_particle_alone_never_links():
     assert keyed[1].key == "PER:da"
 
 
-def test_an_acronym_spelled_out_in_the_document_takes_the_long_form_key():
+def test_an_organisation_spelled_out_in_the_document_takes_its_acronyms_key():
     text = "A Organização das Nações Unidas reuniu-se. A ONU decidiu."
     keyed = assign_keys(mentions(text, [("Organização das Nações Unidas", "ORG"), ("ONU", "ORG")]))
-    assert keyed[1].key == keyed[0].key == "ORG:organizacao das nacoes unidas"
+    assert keyed[1].key == keyed[0].key == "ORG:onu"
+    (summary,) = summarise(text, keyed)
+    assert set(summary.aliases) == {"onu", "organizacao das nacoes unidas"}
+
+
+def test_a_place_keeps_its_long_form_key():
+    text = "The United Kingdom voted. The UK left."
+    keyed = assign_keys(mentions(text, [("United Kingdom", "LOC"), ("UK", "LOC")]))
+    assert keyed[1].key == keyed[0].key == entity_key("United Kingdom", "LOC")
 
 
 def test_dates_get_no_key():

@@ -7,8 +7,8 @@ punctuation, and applies cheap transliteration folds to names of people ("Tokaye
 to one name ("Moscou", "Moskau" -> "moscow").
 
 Within a document, a shorter person mention that is part of exactly one longer one ("Putin" in a
-text that also says "Vladimir Putin") takes the longer one's key, and an acronym spelled out
-elsewhere in the document ("ONU" ... "Organização das Nações Unidas") takes the long form's key.
+text that also says "Vladimir Putin") takes the longer one's key, and an organisation spelled out
+next to its acronym ("Organização das Nações Unidas" ... "ONU") takes the acronym's key.
 """
 from __future__ import annotations
 
@@ -158,15 +158,25 @@ def _initials(name: str) -> str:
 
 
 def _link_acronyms(entities: list[Entity], keys: dict[int, str]) -> None:
-    long_forms: dict[str, set[str]] = defaultdict(set)
+    """An organisation's acronym and its spelled-out form share the acronym's key ("ORG:csto"): the
+    acronym is what other documents and languages most often write. A place keeps its long form."""
+    long_forms: dict[tuple[str, str], set[str]] = defaultdict(set)
     for e in entities:
         if e.type in ("ORG", "MISC", "LOC") and len(e.text.split()) >= 2:
             long_forms[(e.type, _initials(e.text))].add(keys[id(e)])
+    renamed: dict[str, str] = {}
     for e in entities:
         if e.type in ("ORG", "MISC", "LOC") and re.fullmatch(r"[A-Z][A-Z.&]{1,9}", e.text):
             candidates = long_forms.get((e.type, fold(e.text).replace(" ", "")), set())
             if len(candidates) == 1:
-                keys[id(e)] = next(iter(candidates))
+                long_form = next(iter(candidates))
+                if e.type == "LOC":
+                    keys[id(e)] = long_form
+                else:
+                    renamed[long_form] = keys[id(e)]
+    for e in entities:
+        if id(e) in keys and keys[id(e)] in renamed:
+            keys[id(e)] = renamed[keys[id(e)]]
 
 
 # ---------------------------------------------------------------- per-document summary for the index
