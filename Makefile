@@ -4,8 +4,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 BENCH_STAMP := $(VENV)/.bench-installed
+TRAIN_STAMP := $(VENV)/.train-installed
 
-.PHONY: run test lint-template bench bench-quality clean-venv
+.PHONY: run test lint-template bench bench-quality train-ner clean-venv
 
 # Creates .venv from the pinned lock file on first use (and when the pins change).
 $(STAMP): requirements-dev.lock pyproject.toml
@@ -38,6 +39,15 @@ bench-quality: $(BENCH_STAMP)
 	$(BIN)/python bench/quality_clean.py
 	$(BIN)/python bench/quality_boilerplate.py
 	$(BIN)/python bench/quality_langid.py
+
+# Training-only extras (numpy, scipy for the word clusters); the shipped model needs neither.
+$(TRAIN_STAMP): $(STAMP) requirements-train.lock
+	$(BIN)/python -m pip install --quiet -r requirements-train.lock -c requirements-dev.lock
+	touch $(TRAIN_STAMP)
+
+# Reproduces shared/docingest/data/ner/ from ../shared/data/ner (fixed seed, about an hour on 2 cores).
+train-ner: $(TRAIN_STAMP)
+	$(BIN)/python bench/train_ner.py
 
 clean-venv:
 	rm -rf $(VENV)

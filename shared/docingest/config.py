@@ -19,7 +19,7 @@ class Settings:
     detect_language_queue_url: str
     extract_entities_queue_url: str
     entity_index_table: str = ""
-    entity_backend: str = "rules"
+    entity_backend: str = "crf"
     max_receive_count: int = 3
     max_document_bytes: int = 10 * 1024 * 1024
     max_redirects: int = 5
@@ -39,7 +39,7 @@ class Settings:
             detect_language_queue_url=env.get("DETECT_LANGUAGE_QUEUE_URL", ""),
             extract_entities_queue_url=env.get("EXTRACT_ENTITIES_QUEUE_URL", ""),
             entity_index_table=env.get("ENTITY_INDEX_TABLE", ""),
-            entity_backend=env.get("ENTITY_BACKEND", "rules"),
+            entity_backend=env.get("ENTITY_BACKEND", "crf"),
             max_receive_count=int(env.get("MAX_RECEIVE_COUNT", "3")),
             max_document_bytes=int(env.get("MAX_DOCUMENT_BYTES", str(10 * 1024 * 1024))),
             max_redirects=int(env.get("MAX_REDIRECTS", "5")),

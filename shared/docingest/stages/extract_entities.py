@@ -20,7 +20,7 @@ from docingest.stages.dates import find_dates
 from docingest.stages.entity_keys import NAME_TYPES, assign_keys
 from docingest.stages.ner_tokens import Token, sentence_spans, tokenize
 
-DEFAULT_BACKEND = "rules"
+DEFAULT_BACKEND = "crf"
 SENTENCES_PER_CHUNK = 400  # the CRF tags a long document this many sentences at a time
 
 
