@@ -38,3 +38,18 @@ def test_a_long_sentence_is_never_cut_inside_a_name():
 def test_empty_and_symbol_only_text():
     assert tokenize("") == [] and sentence_spans([], "") == []
     assert texts("@#!") == ["@", "#", "!"]
+
+
+def test_an_initial_keeps_its_dot_and_does_not_end_the_sentence():
+    text = "Elliott M. Braxton won. Then J. K. Rowling spoke."
+    tokens = tokenize(text)
+    assert [t.text for t in tokens][:4] == ["Elliott", "M.", "Braxton", "won"]
+    assert len(sentence_spans(tokens, text)) == 2
+
+
+def test_a_dot_before_a_lowercase_word_or_a_number_does_not_end_the_sentence():
+    text = "Nos termos do art. 240 do CPC, conforme a r. sentença. Fim."
+    tokens = tokenize(text)
+    assert [" ".join(t.text for t in tokens[a:b]) for a, b in sentence_spans(tokens, text)] == [
+        "Nos termos do art . 240 do CPC , conforme a r . sentença .", "Fim ."]
+    assert [t.text for t in tokenize("a 8ª Turma")] == ["a", "8ª", "Turma"]

@@ -1,8 +1,8 @@
 """Tokens with character offsets into raw text, close to the tokenisation of the NER training sets.
 
 CoNLL-style: words keep inner hyphens and apostrophes ("O'Brien", "Jean-Luc", "l'Europe"), the
-English possessive is its own token ("Putin" "'s"), dotted abbreviations stay whole ("U.S.", "Mr."
-only when the dot closes a short capitalised word), numbers keep their separators ("1,200.50",
+English possessive is its own token ("Putin" "'s"), dotted abbreviations and initials stay whole ("U.S.",
+"Mr.", "M."), numbers keep their separators ("1,200.50",
 "2026-11-28"), and every other non-space character is a token of its own.
 """
 from __future__ import annotations
@@ -13,10 +13,11 @@ from typing import NamedTuple
 _TOKEN = re.compile(
     r"""
     (?:[^\W\d_]\.){2,}                      # U.S. / e.g. / S.A.
-    | \d+(?:[.,:/-]\d+)*                    # 1,200.50  2026-11-28  10:30
+    | \d+(?:[.,:/-]\d+)*[ªº]?               # 1,200.50  2026-11-28  10:30  8ª
     | (?:[^\W_]+(?:[-‐][^\W_]+)*)           # words, inner hyphens
       (?:['’](?![sS]\b)[^\W_]+)*            # inner apostrophes, not the possessive 's
     | ['’][sS]\b                            # possessive
+    | ''|``                                 # TeX-style quotes (as in the training sets)
     | [^\w\s]                               # any other visible character
     | _+
     """,
@@ -28,6 +29,11 @@ _DOTTED = frozenset(
     "Mr Mrs Ms Dr Prof Sr Sra Jr St Gen Col Lt Sgt Capt Gov Sen Rep Rev Hon Inc Ltd Corp Co "
     "Bros Av Dra Pres Mt Ft Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec No Nr Vol".split()
 )
+
+
+def _is_initial(word: str) -> bool:
+    """A capital letter alone ("M" of "Elliott M. Braxton"): its dot belongs to it."""
+    return len(word) == 1 and word.isupper()
 
 
 class Token(NamedTuple):
@@ -45,7 +51,7 @@ def tokenize(text: str) -> list[Token]:
             tokens
             and match.group() == "."
             and tokens[-1].end == start
-            and tokens[-1].text in _DOTTED
+            and (tokens[-1].text in _DOTTED or _is_initial(tokens[-1].text))
         ):
             previous = tokens.pop()
             tokens.append(Token(text[previous.start:end], previous.start, end))
@@ -55,7 +61,8 @@ def tokenize(text: str) -> list[Token]:
 
 
 def sentence_spans(tokens: list[Token], text: str, max_tokens: int = 120) -> list[tuple[int, int]]:
-    """Token index ranges of sentences: split after . ! ? (and line breaks), never longer than max_tokens.
+    """Token index ranges of sentences: split after ! ? and after a . that a lowercase word or a number does not
+    follow ("art . 44"), and at line breaks; never longer than max_tokens.
 
     Over-long sentences are cut at the nearest comma or semicolon before the limit, else before a
     lowercase word, so that a name is never split; the tagger sees each range as one sequence.
@@ -63,8 +70,11 @@ def sentence_spans(tokens: list[Token], text: str, max_tokens: int = 120) -> lis
     spans: list[tuple[int, int]] = []
     begin = 0
     for i, token in enumerate(tokens):
-        ends_sentence = token.text in {".", "!", "?", "…"} or (
-            i + 1 < len(tokens) and "\n" in text[token.end:tokens[i + 1].start]
+        following = tokens[i + 1].text if i + 1 < len(tokens) else ""
+        ends_sentence = (
+            (token.text in {"!", "?", "…"})
+            or (token.text == "." and not following[:1].islower() and not following[:1].isdigit())
+            or (bool(following) and "\n" in text[token.end:tokens[i + 1].start])
         )
         if ends_sentence:
             spans.extend(_cut_long(tokens, begin, i + 1, max_tokens))
