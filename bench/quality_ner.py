@@ -274,8 +274,8 @@ def main() -> int:
     print(f"data: {NER_DATA}  mode: {'quick' if args.quick else 'full'}")
     # Models load on first use: load every language first so that tokens/s is the steady state
     # (load time is measured separately below).
-    for system, extract in systems.items():
-        for lang in {lang for lang, _ in DEV_SETS}:
+    for system, extract in ({} if args.train_only else systems).items():
+        for lang in sorted({lang for lang, _ in DEV_SETS}):
             extract("Warm up in Lisboa.", lang)
     for lang, name in ([] if args.train_only else DEV_SETS):
         records = subsample(read_set(name, "dev"), args.quick)
@@ -303,7 +303,7 @@ def main() -> int:
 
         from docingest.stages import ner_crf
 
-        recipe = repr(train_ner.CRF_PARAMS)
+        recipe = repr(train_ner.CRF_PARAMS) + repr(train_ner.RETOKENIZE)
         for function in (ner_crf.FeatureExtractor, ner_crf.word_shape, ner_crf.short_shape, ner_crf.normalise_word,
                          ner_crf.strip_accents, train_ner.select_gazetteer, train_ner.record_sentences,
                          train_ner.training_sentences, train_ner.document_sentences, train_ner.train_model,

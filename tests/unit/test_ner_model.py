@@ -14,8 +14,8 @@ from docingest.stages.ner_tokens import tokenize
 SENTENCES = [
     ("en", "Prime Minister Margaret Holloway met executives of Microsoft in London on Tuesday .",
      [("Margaret Holloway", "PER"), ("Microsoft", "ORG"), ("London", "LOC")]),
-    ("en", "The United Nations said John Carter would travel to Kenya next week .",
-     [("United Nations", "ORG"), ("John Carter", "PER"), ("Kenya", "LOC")]),
+    ("en", "The United Nations said Daniel Okafor would travel to Kenya next week .",
+     [("United Nations", "ORG"), ("Daniel Okafor", "PER"), ("Kenya", "LOC")]),
     ("pt", "O ministro João Ferreira visitou ontem a cidade de Lisboa com representantes da Petrobras .",
      [("João Ferreira", "PER"), ("Lisboa", "LOC"), ("Petrobras", "ORG")]),
     ("id", "Presiden Joko Widodo meresmikan bendungan baru di Jawa Tengah bersama Bank Indonesia .",
@@ -32,7 +32,7 @@ SENTENCES = [
 
 
 def names(words: list[str], tags: list[str]) -> set[tuple[str, str]]:
-    return {(" ".join(words[start:end]), kind) for start, end, kind in ner_crf._spans(tags)}
+    return {(" ".join(words[start:end]), kind) for start, end, kind in ner_crf.bio_spans(tags)}
 
 
 def test_every_declared_language_ships_a_model_file():

@@ -35,7 +35,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
-MODEL_DIR = Path(__file__).resolve().parent.parent / "data" / "ner"
+# The shipped models; DOCINGEST_NER_MODEL_DIR points elsewhere (for evaluating a retrained set of files).
+MODEL_DIR = Path(os.environ.get("DOCINGEST_NER_MODEL_DIR") or Path(__file__).resolve().parent.parent / "data" / "ner")
 MODEL_LANGUAGES: tuple[str, ...] = ("en", "pt", "id", "de", "fr", "nl", "es")
 ENTITY_TYPES = ("PER", "ORG", "LOC", "MISC")
 
@@ -336,22 +337,22 @@ class CrfTagger:
         return harmonise_document(sentences, tags)
 
 
-def _spans(tags: list[str]) -> Iterable[tuple[int, int, str]]:
+def bio_spans(tags: list[str]) -> Iterable[tuple[int, int, str]]:
+    """(start, end, type) token spans of BIO tags; an I- tag without its B- starts a span."""
     start, kind = -1, ""
     for i, tag in enumerate(list(tags) + ["O"]):
         if start >= 0 and (tag == "O" or tag.startswith("B-") or tag[2:] != kind):
             yield start, i, kind
             start = -1
-        if tag != "O" and (start < 0):
+        if tag != "O" and start < 0:
             start, kind = i, tag[2:]
-    return
 
 
 def harmonise_document(sentences: list[list[str]], tags: list[list[str]]) -> list[list[str]]:
     """Relabel recurring names: majority type per string, untagged capitalised repeats filled in."""
     votes: dict[tuple[str, ...], Counter] = {}
     for words, sent_tags in zip(sentences, tags):
-        for start, end, kind in _spans(sent_tags):
+        for start, end, kind in bio_spans(sent_tags):
             votes.setdefault(tuple(words[start:end]), Counter())[kind] += 1
     names = {
         name: counter.most_common(1)[0][0]
