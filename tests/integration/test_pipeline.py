@@ -248,3 +248,32 @@ def test_entities_are_indexed_once_even_when_the_stage_reruns_after_a_crash(prov
     pike = [key for key in keys if "pike" in key]
     assert pike and [d.doc_id for d in index.documents(pike[0])] == [doc_id]
     assert services.documents.get(doc_id)["top_entities"]
+
+
+SAME_EVENT = {
+    "en.txt": ("Mayor Helga Andersen opened the new bridge in Rotterdam on Monday. Andersen said the bridge would "
+               "carry trams by 2027. The Rotterdam Port Authority paid for half of the work.\n"),
+    "pt.txt": ("A presidente da câmara Helga Andersen inaugurou na segunda-feira a nova ponte de Roterdão. "
+               "Andersen disse que a ponte terá elétricos em 2027.\n"),
+    "id.txt": ("Wali kota Helga Andersen meresmikan jembatan baru di Rotterdam pada hari Senin. Menurut Andersen, "
+               "jembatan itu akan dilalui trem pada 2027.\n"),
+}
+
+
+def test_one_person_in_three_languages_is_one_entity_of_the_index(provisioned, services):
+    doc_ids = {}
+    for name, text in SAME_EVENT.items():
+        bucket = put_inbox(provisioned, f"bridge/{name}", text.encode())
+        doc_ids[name], _ = pipeline.fetch_s3_object(services, bucket, f"bridge/{name}")
+        run_all_stages(services, doc_ids[name])
+    languages = {services.documents.get(d)["language"] for d in doc_ids.values()}
+    assert languages == {"en", "pt", "id"}
+    index = services.entity_index
+    assert index.search("Andersen") == ["PER:helga andersen"]
+    person = index.entity("PER:helga andersen")
+    assert (person["documents"], person["languages"]) == (3, ["en", "id", "pt"])
+    assert person["mentions"] == 6  # "Helga Andersen" and "Andersen" in each
+    documents = index.documents("PER:helga andersen")
+    assert {d.doc_id for d in documents} == set(doc_ids.values())
+    assert all(d.first_sentence.startswith(("Mayor", "A presidente", "Wali kota")) for d in documents)
+    assert index.top("PER", language="pt")[0]["key"] == "PER:helga andersen"
