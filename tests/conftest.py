@@ -38,8 +38,10 @@ def provisioned(aws_credentials, deployment, monkeypatch):
 
     from docingest import handler
     from docingest.adapters import aws
+    from docingest_cli import moto_patches
     from docingest_cli.emulator import provision
 
+    moto_patches.apply()  # as in the emulator's moto process
     with mock_aws():
         for cached in (aws.client, aws.resource, handler.services):
             cached.cache_clear()

@@ -88,3 +88,15 @@ def test_more_entities_than_one_transaction_holds(index):
     assert index.add_document("doc-many", "en", many) == 120
     assert index.add_document("doc-many", "en", many) == 0
     assert len(index.top("PER", limit=500)) == 120
+
+
+def test_a_cancelled_transaction_leaves_no_partial_write(index):
+    """The emulator's moto rolls back item by item (docingest_cli.moto_patches): check it is complete."""
+    first = summaries("Anna Berg and Rui Costa met.", [("Anna Berg", "PER"), ("Rui Costa", "PER")])
+    index.add_document("doc-y", "en", first[1:])  # Rui Costa counted already
+    before = {s.key: index.entity(s.key) for s in first[1:]}
+    actions = [a for s in first for a in index._actions("doc-y", "en", s, "2026-01-01T00:00:00+00:00")]
+    with pytest.raises(Exception, match="TransactionCanceled"):
+        index._transact(actions)
+    assert index.entity("PER:anna berg") is None  # the first entity's writes were undone
+    assert {s.key: index.entity(s.key) for s in first[1:]} == before
