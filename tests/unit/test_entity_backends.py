@@ -145,3 +145,12 @@ def test_the_rules_backend_runs_behind_the_stage_with_dates_and_keys():
     assert ("5 May 2021", "DATE", "2021-05-05") in [(e.text, e.type, e.value) for e in entities]
     assert all(text[e.start:e.end] == e.text for e in entities)
     assert all(e.key for e in entities if e.type != "DATE")
+
+
+def test_quotes_and_brackets_at_the_edges_of_a_mention_are_left_out():
+    text = "‘Anna Berg’ ( Oslo ) U.S."
+    tokens = tokenize(text)
+    tags = ["B-PER", "I-PER", "I-PER", "I-PER", "B-LOC", "I-LOC", "I-LOC", "B-LOC"]
+    found = [(e.text, e.type) for e in entities_from_bio(text, tokens, tags)]
+    assert found == [("Anna Berg", "PER"), ("Oslo", "LOC"), ("U.S.", "LOC")]
+    assert entities_from_bio("( )", tokenize("( )"), ["B-ORG", "I-ORG"]) == []

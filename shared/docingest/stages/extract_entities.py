@@ -12,6 +12,7 @@ by name (the ``ENTITY_BACKEND`` setting):
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from typing import Callable, Protocol
 
@@ -85,23 +86,34 @@ def crf_entities(text: str, language: str | None) -> list[Entity]:
 
 
 def entities_from_bio(text: str, tokens: list[Token], tags: list[str]) -> list[Entity]:
-    """Character spans of BIO-tagged tokens; an I- tag without its B- starts a mention."""
-    entities: list[Entity] = []
-    current: tuple[str, int, int] | None = None
-    for token, tag in zip(tokens, tags):
+    """Character spans of BIO-tagged tokens; an I- tag without its B- starts a mention, and quotes or
+    brackets at the edges of a mention are left out of it."""
+    spans: list[tuple[str, int, int]] = []  # (type, first token, last token)
+    for i, tag in enumerate(tags[: len(tokens)]):
         kind = tag[2:] if tag[:2] in ("B-", "I-") else None
-        if current and (kind != current[0] or tag.startswith("B-")):
-            entities.append(_entity(text, *current))
-            current = None
-        if kind:
-            current = (kind, current[1] if current else token.start, token.end)
-    if current:
-        entities.append(_entity(text, *current))
+        if kind and tag.startswith("I-") and spans and spans[-1][0] == kind and spans[-1][2] == i - 1:
+            spans[-1] = (kind, spans[-1][1], i)
+        elif kind:
+            spans.append((kind, i, i))
+    entities = []
+    for kind, first, last in spans:
+        while first <= last and _EDGE_PUNCTUATION.fullmatch(tokens[first].text):
+            first += 1
+        while last >= first and _EDGE_PUNCTUATION.fullmatch(tokens[last].text) and not _closes(tokens, first, last):
+            last -= 1
+        if first <= last:
+            start, end = tokens[first].start, tokens[last].end
+            entities.append(Entity(text=text[start:end], type=kind, start=start, end=end))
     return entities
 
 
-def _entity(text: str, kind: str, start: int, end: int) -> Entity:
-    return Entity(text=text[start:end], type=kind, start=start, end=end)
+def _closes(tokens: list[Token], first: int, last: int) -> bool:
+    """Does the token at ``last`` close a bracket opened inside the mention ("Lei 8.078 ( CDC )")?"""
+    opening = {")": "(", "]": "[", "}": "{", "»": "«", "”": "“"}.get(tokens[last].text)
+    return opening is not None and any(t.text == opening for t in tokens[first:last])
+
+
+_EDGE_PUNCTUATION = re.compile(r"[\"'‘’‚“”„«»‹›()\[\]{}<>,;:!?]+|''|``")
 
 
 def _rule_entities(text: str, language: str | None) -> list[Entity]:
