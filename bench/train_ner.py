@@ -75,6 +75,9 @@ CRF_PARAMS = {
     "max_iterations": 120,
     "feature.possible_transitions": True,
 }
+# Per-language changes to CRF_PARAMS. Spanish (CoNLL-2002 alone): a stronger L2 penalty, dev F1 on the
+# pipeline's tokens 0.741 -> 0.750 (c2 0.01 -> 0.05); 300 iterations instead of 120 lost 0.7 points.
+CRF_PARAMS_BY_LANG = {"es": {"c2": 0.05}}
 # Train every set on the pipeline's tokenisation of its text (the stage never sees the data's own
 # tokens); DOCINGEST_NER_RETOKENIZE=0 trains sentence-level sets on their gold tokens instead.
 RETOKENIZE = os.environ.get("DOCINGEST_NER_RETOKENIZE", "1") != "0"
@@ -396,7 +399,8 @@ def train_language(job: tuple) -> str:
         sentences = teacher_sentences + others
     else:
         sentences = training_sentences(lang)
-    seconds = train_model(lang, OUT / f"{lang}.crfsuite", sentences, clusters, gazetteers)
+    params = dict(CRF_PARAMS, **CRF_PARAMS_BY_LANG.get(lang, {}))
+    seconds = train_model(lang, OUT / f"{lang}.crfsuite", sentences, clusters, gazetteers, params)
     paths = [OUT / f"{lang}.crfsuite"] + ([OUT / f"{lang}-news.crfsuite"] if lang in MISC_TEACHER else [])
     tagger = ner_crf.CrfTagger(paths, ner_crf.FeatureExtractor(clusters, full_gazetteer))
     size = sum(pack_model(path) for path in paths)
