@@ -343,9 +343,7 @@ def print_table(rows: list[dict[str, Any]]) -> None:
             detail = ", ".join(f"{text} ({kind})" for text, kind in top_by_type(row["entities"]))
         seconds = f"{row['seconds']:.1f}s" if row["seconds"] is not None else "-"
         table.append((_shorten_left(row["source"], 36), row["language"] or "-", row["status"], _shorten(detail, 70), seconds))
-    widths = [max(len(str(line[i])) for line in [headers, *table]) for i in range(len(headers))]
-    for line in [headers, tuple("-" * w for w in widths), *table]:
-        say("  ".join(str(cell).ljust(width) for cell, width in zip(line, widths)).rstrip())
+    _print_columns(headers, table)
     done = sum(row["status"] == "DONE" for row in rows)
     failed = sum(row["status"] == "FAILED" for row in rows)
     say(f"\n{len(rows)} files: {done} DONE, {failed} FAILED, {len(rows) - done - failed} unfinished")

@@ -68,39 +68,35 @@ def model_language(language: str | None) -> str:
 # ---------------------------------------------------------------- features
 
 
-def word_shape(word: str) -> str:
-    """Character classes with runs collapsed to at most two: "McDonald's" -> "XxXx'x"."""
+def _char_class(ch: str, other: str | None) -> str:
+    """X upper, x other letter, d digit; any other character is itself (other=None) or ``other``."""
+    if ch.isupper():
+        return "X"
+    if ch.isalpha():
+        return "x"
+    if ch.isdigit():
+        return "d"
+    return ch if other is None else other
+
+
+def _collapsed(word: str, other: str | None, longest_run: int) -> str:
     out: list[str] = []
     for ch in word[:12]:
-        if ch.isupper():
-            c = "X"
-        elif ch.isalpha():
-            c = "x"
-        elif ch.isdigit():
-            c = "d"
-        else:
-            c = ch
-        if len(out) >= 2 and out[-1] == c and out[-2] == c:
+        c = _char_class(ch, other)
+        if len(out) >= longest_run and all(previous == c for previous in out[-longest_run:]):
             continue
         out.append(c)
     return "".join(out)
 
 
+def word_shape(word: str) -> str:
+    """Character classes with runs collapsed to at most two: "McDonald's" -> "XxXx'x"."""
+    return _collapsed(word, None, 2)
+
+
 def short_shape(word: str) -> str:
-    """Character classes with every run collapsed to one: "McDonald's" -> "XxXx'x"."""
-    out: list[str] = []
-    for ch in word[:12]:
-        if ch.isupper():
-            c = "X"
-        elif ch.isalpha():
-            c = "x"
-        elif ch.isdigit():
-            c = "d"
-        else:
-            c = "p"
-        if not out or out[-1] != c:
-            out.append(c)
-    return "".join(out)
+    """Character classes with every run collapsed to one, punctuation as p: "McDonald's" -> "XxXxpx"."""
+    return _collapsed(word, "p", 1)
 
 
 def strip_accents(text: str) -> str:
