@@ -96,3 +96,11 @@ def test_empty_and_hostile_input_never_crashes(text):
     assert_well_formed(text, entities)
     if not text.strip():
         assert entities == []
+
+
+def test_a_common_word_capitalised_at_a_sentence_start_is_not_a_name():
+    text = ("Ferries returned to Port Carrow on Thursday. The ferries had stopped in 2022. "
+            "Halvorsen said ferries matter. Halvorsen thanked the crews.")
+    found = {(e.text, e.type) for e in extract_entities(text, "en", backend="crf")}
+    assert not any(name == "Ferries" for name, _ in found)
+    assert any(name == "Halvorsen" for name, _ in found)  # never written in lowercase: still a name

@@ -82,7 +82,19 @@ def crf_entities(text: str, language: str | None) -> list[Entity]:
         tags = tagger.tag_document([[t.text for t in sentence] for sentence in sentences])
         for sentence, sentence_tags in zip(sentences, tags):
             entities.extend(entities_from_bio(text, sentence, sentence_tags))
-    return entities
+    return _without_capitalised_common_words(entities, tokens, spans)
+
+
+def _without_capitalised_common_words(entities: list[Entity], tokens: list[Token],
+                                      spans: list[tuple[int, int]]) -> list[Entity]:
+    """Drop a one-word mention that only starts a sentence ("Ferries returned...") when the document
+    also writes that word in lowercase: a common word capitalised by its position, not a name."""
+    lowercase = {t.text for t in tokens if t.text[:1].islower()}
+    sentence_starts = {tokens[begin].start for begin, end in spans if begin < end}
+    return [
+        e for e in entities
+        if not (e.start in sentence_starts and " " not in e.text and e.text.lower() in lowercase)
+    ]
 
 
 def entities_from_bio(text: str, tokens: list[Token], tags: list[str]) -> list[Entity]:
