@@ -118,3 +118,40 @@ def test_mojibake_is_repaired():
 @pytest.mark.parametrize("text", ["Straße, naïve café — “quoted” ½", "Президент открыл мост.", "市长宣布港口开放。"])
 def test_clean_text_is_not_altered_by_the_mojibake_repair(text):
     assert fetch.decode_bytes(text.encode("utf-8")).text == text
+
+
+@pytest.mark.parametrize("label", ["rot13", "base64", "hex", "zlib", "undefined", "punycode", "idna", "bz2", "no-such-codec"])
+def test_a_declared_charset_that_is_no_text_encoding_is_ignored(label):
+    page = f'<html><head><meta charset="{label}"></head><body><p>Hi there.</p></body></html>'.encode()
+    decoded = fetch.decode_bytes(page, fetch.declared_charset(page))
+    assert decoded.charset == "utf-8" and "<p>Hi there.</p>" in decoded.text
+
+
+@pytest.mark.parametrize("label", ["utf-16", "UTF-16LE", "utf-16be"])
+def test_a_utf16_meta_tag_means_utf8(label):
+    page = f'<html><head><meta charset="{label}"></head><body><p>Olá, até já!</p></body></html>'.encode()
+    assert len(page) % 2 == 0 or label  # even lengths decoded as UTF-16 before
+    decoded = fetch.decode_bytes(page, fetch.declared_charset(page))
+    assert decoded.charset == "utf-8" and "Olá, até já!" in decoded.text
+
+
+def test_an_http_utf16_charset_still_applies():
+    text = "Pelabuhan dibuka kembali."
+    assert fetch.decode_bytes(text.encode("utf-16-le"), fetch.declared_charset(b"", "text/plain; charset=utf-16le")).text == text
+
+
+@pytest.mark.parametrize("position", ["start", "middle", "end"])
+def test_nul_bytes_follow_one_rule_wherever_they_are(position):
+    body = b"The ferry left at noon. " * 2000
+    at = {"start": 0, "middle": len(body) // 2, "end": len(body)}[position]
+    few = body[:at] + b"\x00" * 3 + body[at:]
+    assert "\x00" not in fetch.decode_bytes(few).text
+    many = body[:at] + b"\x00" * (len(body) // 50) + body[at:]
+    with pytest.raises(BadInput, match="NUL bytes"):
+        fetch.decode_bytes(many)
+
+
+def test_control_characters_are_counted_in_the_whole_text():
+    text = b"Plain words here. " * 2000 + bytes(range(1, 9)) * 2000
+    with pytest.raises(BadInput, match="control characters"):
+        fetch.decode_bytes(text)

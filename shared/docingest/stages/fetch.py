@@ -35,6 +35,13 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 MAX_URL_LENGTH = 2048
+MAX_NUL_SHARE = 0.01  # more NUL bytes than this share of the input: binary
+MAX_CONTROL_SHARE = 0.05
+_CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ud800-\udfff\ue000-\uf8ff]")
+# Labels a page may declare that decode nothing useful: transforms (rot13, base64) are filtered by Python itself.
+_NOT_DOCUMENT_ENCODINGS = frozenset(("undefined", "punycode", "idna", "unicode-escape", "raw-unicode-escape", "utf-7"))
+# WHATWG encoding sniffing: a meta tag cannot declare UTF-16 (the bytes it was read from are ASCII-compatible).
+_META_OVERRIDES = {"utf-16": "utf-8", "utf-16le": "utf-8", "utf-16be": "utf-8", "x-user-defined": "windows-1252"}
 # Legacy encodings by how common they are on the web: the tie-breaker between equally good guesses.
 _WEB_ENCODINGS = ["utf_8", "cp1252", "latin_1", "cp1251", "gb18030", "gb2312", "shift_jis", "euc_jp", "euc_kr",
                   "big5", "cp1250", "iso8859_2", "cp1256", "cp1253", "cp1254", "cp1255", "cp874", "koi8_r"]
@@ -74,41 +81,53 @@ def sniff_content_type(data: bytes, name: str = "", declared: str | None = None)
 
 
 def declared_charset(data: bytes, content_type_header: str | None = None) -> str | None:
-    """Charset from the HTTP Content-Type header, else from an HTML meta tag."""
+    """Charset from the HTTP Content-Type header, else from an HTML meta tag (WHATWG: a UTF-16 meta means UTF-8)."""
     if content_type_header and (match := _HEADER_CHARSET.search(content_type_header)):
         return match.group(1)
     if match := _META_CHARSET.search(data[:8192]):
-        return match.group(1).decode("ascii", "ignore")
+        label = match.group(1).decode("ascii", "ignore")
+        return _META_OVERRIDES.get(label.lower().replace("_", "-"), label)
     return None
 
 
 def decode_bytes(data: bytes, charset: str | None = None) -> Decoded:
     """Bytes to NFC text: BOM, then the declared charset, then UTF-8, then detection; mojibake repaired.
 
+    NUL bytes follow one rule wherever they are: more than 1% of the input is binary, fewer are dropped.
+    A declared charset that is no text encoding (rot13, base64, punycode...) is ignored.
     Raises BadInput for empty, binary or undecodable input.
     """
     if not data.strip():
         raise BadInput("empty input: the document has no content")
     for bom, encoding in _BOMS:
         if data.startswith(bom):
-            return _finish(data.decode(encoding, errors="replace"), encoding)
-    if b"\x00" in data[:8192]:
-        raise BadInput("binary content: NUL bytes found, not a text or HTML document")
-    for candidate in (_known_codec(charset), "utf-8"):
-        if candidate:
-            try:
-                return _finish(data.decode(candidate), candidate)
-            except UnicodeDecodeError:
-                continue
+            return _finish(_decode(data, encoding, errors="replace"), encoding)
+    nul_bytes = data.count(b"\x00")
+    if nul_bytes > MAX_NUL_SHARE * len(data):
+        raise BadInput(f"binary content: {nul_bytes} NUL bytes in {len(data)}, not a text or HTML document")
+    if nul_bytes:
+        data = data.replace(b"\x00", b"")
+    for candidate in dict.fromkeys(filter(None, (text_codec(charset), "utf-8"))):
+        try:
+            return _finish(_decode(data, candidate), candidate)
+        except UnicodeError:
+            continue
     encoding = _detect_encoding(data[:200_000])
     if encoding is None:
         raise BadInput("undecodable content: no text encoding fits these bytes")
-    return _finish(data.decode(encoding, errors="replace"), encoding)
+    return _finish(_decode(data, encoding, errors="replace"), encoding)
+
+
+def _decode(data: bytes, encoding: str, errors: str = "strict") -> str:
+    try:
+        return data.decode(encoding, errors=errors)
+    except LookupError as error:  # a codec that cannot decode at all ("undefined")
+        raise UnicodeError(str(error)) from error
 
 
 def _detect_encoding(data: bytes) -> str | None:
     """charset-normalizer's pick; among near ties, the encoding most used on the web."""
-    matches = list(charset_normalizer.from_bytes(data))
+    matches = [m for m in charset_normalizer.from_bytes(data) if text_codec(m.encoding)]
     if not matches:
         return None
     best = matches[0]
@@ -116,18 +135,23 @@ def _detect_encoding(data: bytes) -> str | None:
     return min(ties, key=lambda m: _WEB_ENCODINGS.index(m.encoding) if m.encoding in _WEB_ENCODINGS else len(_WEB_ENCODINGS)).encoding
 
 
-def _known_codec(charset: str | None) -> str | None:
+def text_codec(charset: str | None) -> str | None:
+    """Python's name of a charset label if it is a text encoding we decode with, else None."""
     if not charset:
         return None
     try:
-        return codecs.lookup(charset).name
-    except LookupError:
+        codec = codecs.lookup(charset)
+    except (LookupError, TypeError, ValueError):
         return None
+    if not codec._is_text_encoding or codec.name in _NOT_DOCUMENT_ENCODINGS:
+        return None
+    return codec.name
 
 
 def _finish(text: str, charset: str) -> Decoded:
-    if _control_share(text) > 0.05:
-        raise BadInput(f"binary content: too many control characters after decoding as {charset}")
+    share = _control_share(text)
+    if share > MAX_CONTROL_SHARE:
+        raise BadInput(f"binary content: {share:.0%} control characters after decoding as {charset}")
     return Decoded(text=unicodedata.normalize("NFC", repair_mojibake(text)), charset=charset)
 
 
@@ -139,11 +163,10 @@ def repair_mojibake(text: str) -> str:
 
 
 def _control_share(text: str) -> float:
-    sample = text[:20_000]
-    if not sample:
+    """Share of control, surrogate and private-use characters in the whole text (tab, newlines and form feed excepted)."""
+    if not text:
         return 0.0
-    controls = sum(1 for ch in sample if unicodedata.category(ch) in ("Cc", "Cs", "Co") and ch not in "\t\n\r\f")
-    return controls / len(sample)
+    return len(_CONTROL_CHARACTERS.findall(text)) / len(text)
 
 
 def parse_url_list(text: str) -> list[str]:
