@@ -5,6 +5,7 @@ Pure functions; the S3 and HTTP I/O live in ``docingest.adapters``.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import hashlib
 import ipaddress
 import re
@@ -102,12 +103,16 @@ def decode_bytes(data: bytes, charset: str | None = None) -> Decoded:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return _finish(_decode(data, encoding, errors="replace"), encoding)
+    declared = text_codec(charset)
+    if declared and declared.startswith(("utf-16", "utf-32")):  # declared by HTTP: NUL bytes belong to the text
+        with contextlib.suppress(UnicodeError):
+            return _finish(_decode(data, declared), declared)
     nul_bytes = data.count(b"\x00")
     if nul_bytes > MAX_NUL_SHARE * len(data):
         raise BadInput(f"binary content: {nul_bytes} NUL bytes in {len(data)}, not a text or HTML document")
     if nul_bytes:
         data = data.replace(b"\x00", b"")
-    for candidate in dict.fromkeys(filter(None, (text_codec(charset), "utf-8"))):
+    for candidate in dict.fromkeys(filter(None, (declared, "utf-8"))):
         try:
             return _finish(_decode(data, candidate), candidate)
         except UnicodeError:
