@@ -24,8 +24,16 @@ class Settings:
     max_document_bytes: int = 10 * 1024 * 1024
     max_redirects: int = 5
     connect_timeout: float = 5.0
-    read_timeout: float = 20.0
+    read_timeout: float = 10.0
+    download_timeout: float = 30.0  # wall clock for a whole download, redirects included
     allow_private_urls: bool = False
+    max_urls_per_list: int = 10_000
+    max_url_list_depth: int = 3  # a URL list fetched from a URL list fetched from...
+    max_html_elements: int = 100_000
+    max_text_lines: int = 200_000
+    max_entity_text_chars: int = 1_000_000  # entities come from this much of the clean text (documented truncation)
+    max_entities: int = 10_000  # per document, the first ones kept
+    time_margin_seconds: float = 5.0  # a document still in work this close to the function's timeout ends FAILED
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -44,6 +52,14 @@ class Settings:
             max_document_bytes=int(env.get("MAX_DOCUMENT_BYTES", str(10 * 1024 * 1024))),
             max_redirects=int(env.get("MAX_REDIRECTS", "5")),
             connect_timeout=float(env.get("CONNECT_TIMEOUT_SECONDS", "5")),
-            read_timeout=float(env.get("READ_TIMEOUT_SECONDS", "20")),
+            read_timeout=float(env.get("READ_TIMEOUT_SECONDS", "10")),
+            download_timeout=float(env.get("DOWNLOAD_TIMEOUT_SECONDS", "30")),
             allow_private_urls=_flag("ALLOW_PRIVATE_URLS"),
+            max_urls_per_list=int(env.get("MAX_URLS_PER_LIST", "10000")),
+            max_url_list_depth=int(env.get("MAX_URL_LIST_DEPTH", "3")),
+            max_html_elements=int(env.get("MAX_HTML_ELEMENTS", "100000")),
+            max_text_lines=int(env.get("MAX_TEXT_LINES", "200000")),
+            max_entity_text_chars=int(env.get("MAX_ENTITY_TEXT_CHARS", "1000000")),
+            max_entities=int(env.get("MAX_ENTITIES", "10000")),
+            time_margin_seconds=float(env.get("TIME_MARGIN_SECONDS", "5")),
         )

@@ -6,8 +6,9 @@ Usage in ``functions/clean/app.py``::
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from functools import cache
-from typing import Callable
+from typing import Callable, Iterator
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
@@ -16,6 +17,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from docingest import pipeline
+from docingest.deadline import Watchdog, work_deadline
 from docingest.lifecycle import Stage
 from docingest.messages import DocumentMessage
 
@@ -45,13 +47,52 @@ def sqs_batch_handler(record_handler: Callable[[SQSRecord], None]) -> Callable[[
     return lambda_handler
 
 
+@contextmanager
+def guarded(attempt: pipeline.Attempt, lambda_context: LambdaContext | None) -> Iterator[pipeline.Attempt]:
+    """One document's work within the function's time, ending FAILED rather than lost.
+
+    The stages stop at their next check ``time_margin_seconds`` before the function's timeout; a
+    watchdog records the timeout at half that margin if a step cannot be interrupted; and on the
+    last delivery any error marks the document FAILED.
+    """
+    settings = services().settings
+    remaining = lambda_context.get_remaining_time_in_millis() / 1000 if lambda_context else None
+    if remaining is None:
+        with pipeline.final_attempt_marks_failed(services(), attempt):
+            yield attempt
+        return
+
+    def record_timeout() -> None:
+        if attempt.doc_id:
+            pipeline.mark_timed_out(watchdog_services(), attempt.stage, attempt.doc_id, remaining)
+
+    with Watchdog(remaining - settings.time_margin_seconds / 2, record_timeout), \
+            work_deadline(remaining - settings.time_margin_seconds), \
+            pipeline.final_attempt_marks_failed(services(), attempt):
+        yield attempt
+
+
+def watchdog_services() -> pipeline.Services:
+    """Services with clients of their own: the watchdog writes from another thread."""
+    import boto3
+
+    from docingest.adapters.documents import DocumentRepository
+
+    base = services()
+    documents = DocumentRepository(base.settings.document_table, boto3.session.Session().resource("dynamodb"))
+    return pipeline.Services(base.settings, documents, base.store, base.queues)
+
+
+def receive_count(record: SQSRecord) -> int:
+    return int(record.attributes.approximate_receive_count or 1)
+
+
 def document_stage_handler(stage: Stage, step: Callable[[pipeline.Services, str], pipeline.Outcome]):
     """The handler of a stage that takes ``{"doc_id"}`` messages and runs ``step`` on each."""
 
-    def record_handler(record: SQSRecord) -> None:
+    def record_handler(record: SQSRecord, lambda_context: LambdaContext | None = None) -> None:
         message = DocumentMessage.model_validate_json(record.body)
-        attempt = int(record.attributes.approximate_receive_count)
-        with pipeline.final_attempt_marks_failed(services(), stage, message.doc_id, attempt):
+        with guarded(pipeline.Attempt(stage, receive_count(record), message.doc_id), lambda_context):
             outcome = step(services(), message.doc_id)
         count(stage, outcome, message.doc_id)
 

@@ -25,6 +25,7 @@ class UrlMessage(BaseModel):
     model_config = ConfigDict(extra="ignore")
     url: str = Field(min_length=1, max_length=4096)
     source: str | None = None  # where the URL came from (a URL-list file)
+    depth: int = Field(0, ge=0)  # how many URL lists it came through
 
 
 class S3Bucket(BaseModel):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import posixpath
 from collections import Counter
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Callable, Iterator
 from urllib.parse import urlsplit
@@ -22,6 +22,7 @@ from docingest.adapters.line_counts import SourceLineCounts
 from docingest.adapters.queues import Queues
 from docingest.adapters.storage import DocumentStore, InboxObject
 from docingest.config import Settings
+from docingest.deadline import OutOfTime
 from docingest.errors import BadInput
 from docingest.lifecycle import STAGE_RESULT, Stage, Status, expected_before, is_past
 from docingest.messages import UrlMessage
@@ -31,6 +32,8 @@ from docingest.stages.repeated_lines import RepeatedLines
 
 BAD_INPUT = "bad_input"  # error_kind of a permanent failure: never retried
 GAVE_UP = "gave_up"  # error_kind after the last delivery attempt: a redrive retries it
+TIMED_OUT = "timed_out"  # error_kind when the function's time ran out: the next delivery or a redrive retries it
+RETRYABLE = frozenset((GAVE_UP, TIMED_OUT))
 TOP_ENTITIES = 10
 REPEATED_LINES = RepeatedLines()
 MIN_KEPT_SHARE = 0.5  # repeated lines are chrome only while they are a minority of the document
@@ -70,19 +73,40 @@ class Services:
 # fetch ----------------------------------------------------------------------------------------
 
 
-def fetch_s3_object(services: Services, bucket: str, key: str, received_at: str | None = None) -> tuple[str, Outcome]:
+@dataclass
+class Attempt:
+    """One delivery of a message: what the final-attempt guard needs to leave a FAILED record behind."""
+
+    stage: Stage
+    receive_count: int = 1
+    doc_id: str | None = None  # set as soon as the document is known
+    source: str | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)  # of the record to create if none exists
+    received_at: str | None = None
+
+
+def fetch_s3_object(services: Services, bucket: str, key: str, received_at: str | None = None,
+                    attempt: Attempt | None = None) -> tuple[str, Outcome]:
     """A file dropped into the inbox: keep its bytes, create the record, hand it to clean."""
     source = f"s3://{bucket}/{key}"
+    attempt = attempt or Attempt(Stage.FETCH)
+    attempt.source, attempt.received_at = source, received_at
+    attempt.doc_id = fetch_stage.request_id(source)  # until the bytes are read
+    attempt.attributes = {"kind": "document", "source_name": posixpath.basename(key)}
     inbox = services.store.head_inbox(bucket, key)
     if inbox.size > services.settings.max_document_bytes:
         return _refuse_large_object(services, inbox, source, received_at)
     data = services.store.read_inbox(bucket, key)
-    return _accept(services, data, source=source, name=key, declared_type=inbox.content_type, received_at=received_at)
+    return _accept(services, data, source=source, name=key, declared_type=inbox.content_type, received_at=received_at,
+                   attempt=attempt)
 
 
-def fetch_url(services: Services, message: UrlMessage) -> tuple[str, Outcome]:
+def fetch_url(services: Services, message: UrlMessage, attempt: Attempt | None = None) -> tuple[str, Outcome]:
     """A URL message: download it within the limits, then as for a dropped file."""
     settings = services.settings
+    request_id = url_request_id(message)
+    attempt = attempt or Attempt(Stage.FETCH)
+    attempt.doc_id, attempt.source, attempt.attributes = request_id, message.url, url_request_attributes(message)
     try:
         result = download(
             message.url,
@@ -90,19 +114,25 @@ def fetch_url(services: Services, message: UrlMessage) -> tuple[str, Outcome]:
             max_redirects=settings.max_redirects,
             connect_timeout=settings.connect_timeout,
             read_timeout=settings.read_timeout,
+            total_timeout=settings.download_timeout,
             allow_private=settings.allow_private_urls,
         )
     except BadInput as error:
-        doc_id = url_request_id(message)
-        raw_key = services.store.put_request(doc_id, message.model_dump(exclude_none=True))
-        attributes = {"kind": "url", "url": message.url, "raw_key": raw_key, "via": message.source}
-        return doc_id, _refuse(services, doc_id, message.url, attributes, str(error))
+        raw_key = services.store.put_request(request_id, message.model_dump(exclude_none=True))
+        return request_id, _refuse(services, request_id, message.url, {**attempt.attributes, "raw_key": raw_key}, str(error))
     name = posixpath.basename(urlsplit(result.url).path)
-    return _accept(services, result.data, source=message.url, name=name, declared_type=result.content_type, url=result.url, via=message.source)
+    doc_id, outcome = _accept(services, result.data, source=message.url, name=name, declared_type=result.content_type,
+                              url=result.url, via=message.source, depth=message.depth, attempt=attempt)
+    services.documents.delete_failed(request_id)  # an earlier failure of this URL is superseded
+    return doc_id, outcome
 
 
-def url_request_id(message: UrlMessage) -> str:
-    return fetch_stage.request_id(message.url)
+def url_request_id(message: UrlMessage | str) -> str:
+    return fetch_stage.request_id(message if isinstance(message, str) else message.url)
+
+
+def url_request_attributes(message: UrlMessage) -> dict[str, Any]:
+    return {"kind": "url", "url": message.url, "via": message.source}
 
 
 def _refuse_large_object(services: Services, inbox: InboxObject, source: str, received_at: str | None) -> tuple[str, Outcome]:
@@ -116,7 +146,9 @@ def _refuse(services: Services, doc_id: str, source: str, attributes: dict[str, 
             received_at: str | None = None) -> Outcome:
     """A record that ends FAILED at fetch right away; a repeated refusal changes nothing."""
     if not services.documents.create(doc_id, source, attributes, received_at):
-        return Outcome.SKIPPED
+        record = services.documents.get(doc_id)
+        if not (record and record["status"] == Status.FAILED and record.get("error_kind") in RETRYABLE):
+            return Outcome.SKIPPED
     return _fail(services, doc_id, Stage.FETCH, reason)
 
 
@@ -130,43 +162,51 @@ def _accept(
     received_at: str | None = None,
     url: str | None = None,
     via: str | None = None,
+    depth: int = 0,
+    attempt: Attempt | None = None,
 ) -> tuple[str, Outcome]:
     doc_id = fetch_stage.document_id(data)
     content_type = fetch_stage.sniff_content_type(data, name, declared_type)
-    raw_key = services.store.put_raw(doc_id, data, content_type)
     attributes = {
         "kind": "url_list" if content_type == fetch_stage.URL_LIST else "document",
         "source_name": posixpath.basename(name) or source,
         "content_type": content_type,
         "size_bytes": len(data),
-        "raw_key": raw_key,
         "url": url,
         "via": via,
     }
+    if attempt is not None:  # from here on, a failure belongs to this document
+        attempt.doc_id, attempt.attributes = doc_id, attributes
+    attributes["raw_key"] = services.store.put_raw(doc_id, data, content_type)
     services.documents.create(doc_id, source, attributes, received_at)
 
     def decode(record: dict[str, Any]) -> dict[str, Any]:
         return {"charset": fetch_stage.decode_bytes(data, fetch_stage.declared_charset(data, declared_type)).charset}
 
     if content_type == fetch_stage.URL_LIST:
-        return doc_id, _split_url_list(services, doc_id, data, declared_type, source)
+        return doc_id, _split_url_list(services, doc_id, data, declared_type, source, depth)
     return doc_id, run_stage(services, Stage.FETCH, doc_id, decode)
 
 
-def _split_url_list(services: Services, doc_id: str, data: bytes, declared_type: str | None, source: str) -> Outcome:
+def _split_url_list(services: Services, doc_id: str, data: bytes, declared_type: str | None, source: str, depth: int) -> Outcome:
     """A URL list is done once each of its URLs is queued for fetching as a document of its own."""
+    settings = services.settings
     record = services.documents.get(doc_id)
-    if record is None or record["status"] != Status.RECEIVED:
+    if record is None or not (record["status"] == Status.RECEIVED or _retryable_here(record, Stage.FETCH)):
         return Outcome.SKIPPED
     try:
+        if depth >= settings.max_url_list_depth:
+            raise BadInput(f"URL lists nested too deep: this list is {depth + 1} levels down, the limit is {settings.max_url_list_depth}")
         decoded = fetch_stage.decode_bytes(data, fetch_stage.declared_charset(data, declared_type))
         urls = fetch_stage.parse_url_list(decoded.text)
         if not urls:
             raise BadInput("empty URL list: no URL found")
+        if len(urls) > settings.max_urls_per_list:
+            raise BadInput(f"too many URLs: {len(urls)} in one list, the limit is {settings.max_urls_per_list} (split the list)")
     except BadInput as error:
         return _fail(services, doc_id, Stage.FETCH, str(error))
-    services.queues.send_many(services.settings.fetch_queue_url, [{"url": url, "source": source} for url in urls])
-    services.documents.complete_url_list(doc_id, {"charset": decoded.charset, "urls_queued": len(urls)})
+    services.queues.send_many(settings.fetch_queue_url, [{"url": url, "source": source, "depth": depth + 1} for url in urls])
+    services.documents.complete_url_list(doc_id, {"charset": decoded.charset, "urls_queued": len(urls), "list_depth": depth + 1})
     return Outcome.ADVANCED
 
 
@@ -287,6 +327,9 @@ def run_stage(services: Services, stage: Stage, doc_id: str, work: Callable[[dic
         attributes = work(record)
     except BadInput as error:
         return _fail(services, doc_id, stage, str(error))
+    except OutOfTime as error:  # recorded now, retried by the next delivery
+        services.documents.fail(doc_id, stage, f"timed out: {error}", {"error_kind": TIMED_OUT})
+        raise
     if services.documents.advance(doc_id, stage, attributes):
         _hand_on(services, stage, doc_id)
         return Outcome.ADVANCED
@@ -294,7 +337,7 @@ def run_stage(services: Services, stage: Stage, doc_id: str, work: Callable[[dic
 
 
 def _retryable_here(record: dict[str, Any], stage: Stage) -> bool:
-    return record.get("failed_stage") == stage.value and record.get("error_kind") == GAVE_UP
+    return record.get("failed_stage") == stage.value and record.get("error_kind") in RETRYABLE
 
 
 def _hand_on(services: Services, stage: Stage, doc_id: str) -> None:
@@ -309,12 +352,23 @@ def _fail(services: Services, doc_id: str, stage: Stage, reason: str) -> Outcome
 
 
 @contextmanager
-def final_attempt_marks_failed(services: Services, stage: Stage, doc_id: str | None, receive_count: int) -> Iterator[None]:
-    """On the last delivery attempt, an error marks the document FAILED before the message goes to the DLQ."""
+def final_attempt_marks_failed(services: Services, attempt: Attempt) -> Iterator[Attempt]:
+    """On the last delivery attempt, any error marks the document FAILED before the message goes to the DLQ.
+
+    A document not yet known (its bytes never read) gets a record under ``attempt.doc_id`` first.
+    """
     try:
-        yield
+        yield attempt
     except Exception as error:
-        if doc_id and receive_count >= services.settings.max_receive_count:
-            reason = f"gave up after {receive_count} attempts: {error.__class__.__name__}: {error}"
-            services.documents.fail(doc_id, stage, reason, {"error_kind": GAVE_UP})
+        if attempt.doc_id and attempt.receive_count >= services.settings.max_receive_count:
+            reason = f"gave up after {attempt.receive_count} attempts: {error.__class__.__name__}: {error}"
+            if attempt.source:
+                services.documents.create(attempt.doc_id, attempt.source, attempt.attributes, attempt.received_at)
+            services.documents.fail(attempt.doc_id, attempt.stage, reason, {"error_kind": GAVE_UP})
         raise
+
+
+def mark_timed_out(services: Services, stage: Stage, doc_id: str, seconds: float) -> None:
+    """Called by the handler's watchdog: the function is about to time out with this document in work."""
+    services.documents.fail(doc_id, stage, f"timed out: {stage.value} still running after {seconds:.0f} s, "
+                            "close to the function's timeout", {"error_kind": TIMED_OUT})

@@ -1,5 +1,7 @@
 """The downloader against a small HTTP server on loopback."""
+import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -23,6 +25,8 @@ class Handler(BaseHTTPRequestHandler):
             "/loop": lambda: self._redirect("/loop"),
             "/hop": lambda: self._redirect("/page"),
             "/to-ftp": lambda: self._redirect("ftp://example.com/x"),
+            "/host": lambda: self._send(200, self.headers["Host"].encode(), "text/plain"),
+            "/trickle": self._trickle,
         }
         routes.get(self.path, lambda: self._send(404, b"", "text/plain"))()
 
@@ -32,6 +36,16 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+    def _trickle(self):  # a body of 40 bytes at 10 bytes a second
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", "40")
+        self.end_headers()
+        for _ in range(40):
+            self.wfile.write(b"x")
+            self.wfile.flush()
+            time.sleep(0.1)
 
     def _redirect(self, location):
         self.send_response(302)
@@ -92,3 +106,31 @@ def test_loopback_is_refused_unless_allowed(server):
 def test_unreachable_port_is_transient():
     with pytest.raises(TransientFetchError):
         fetch("http://127.0.0.1:9/", connect_timeout=0.5)
+
+
+def test_a_slow_body_ends_at_the_wall_clock_limit(server):
+    with pytest.raises(BadInput, match="too slow: the download did not finish within 1 s"):
+        fetch(f"{server}/trickle", total_timeout=1, read_timeout=2)
+
+
+def test_the_connection_goes_to_the_checked_address(server, monkeypatch):
+    """DNS rebinding: the name is resolved once per hop and that address is the one connected to."""
+    port = server.rsplit(":", 1)[1]
+    lookups = []
+    real_getaddrinfo = socket.getaddrinfo
+
+    def no_second_lookup(host, *args, **kwargs):
+        assert host != "news.test", "the host name was resolved again to connect"
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_second_lookup)
+    result = fetch(f"http://news.test:{port}/host", resolve=lambda host: lookups.append(host) or ["127.0.0.1"])
+    assert result.data == f"news.test:{port}".encode() and lookups == ["news.test"]
+
+
+def test_a_name_that_resolves_to_an_internal_address_is_refused_before_connecting():
+    def resolve(host):
+        return ["10.1.2.3"]
+
+    with pytest.raises(BadInput, match="internal address"):
+        download("http://rebind.test/", max_bytes=100, resolve=resolve)

@@ -147,11 +147,11 @@ def test_the_last_attempt_marks_the_document_failed(provisioned, services):
     bucket = put_inbox(provisioned, "a.txt", ARTICLE)
     doc_id, _ = pipeline.fetch_s3_object(services, bucket, "a.txt")
     with pytest.raises(RuntimeError):
-        with pipeline.final_attempt_marks_failed(services, Stage.CLEAN, doc_id, receive_count=1):
+        with pipeline.final_attempt_marks_failed(services, pipeline.Attempt(Stage.CLEAN, 1, doc_id)):
             raise RuntimeError("S3 throttled")
     assert services.documents.get(doc_id)["status"] == Status.FETCHED
     with pytest.raises(RuntimeError):
-        with pipeline.final_attempt_marks_failed(services, Stage.CLEAN, doc_id, receive_count=3):
+        with pipeline.final_attempt_marks_failed(services, pipeline.Attempt(Stage.CLEAN, 3, doc_id)):
             raise RuntimeError("S3 throttled")
     record = services.documents.get(doc_id)
     assert record["status"] == Status.FAILED and "gave up after 3 attempts" in record["error"]

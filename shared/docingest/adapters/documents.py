@@ -113,7 +113,21 @@ class DocumentRepository:
         """A URL list goes from RECEIVED straight to DONE: its URLs become documents of their own."""
         stamp = now()
         values = {**_to_dynamo(attributes), "status": Status.DONE.value, "done_at": stamp, "updated_at": stamp}
-        return self._update_if(doc_id, values, "#status = :expected", {":expected": Status.RECEIVED.value})
+        condition = "#status = :expected OR (#status = :failed AND #failed_stage = :stage)"
+        condition_values = {":expected": Status.RECEIVED.value, ":failed": Status.FAILED.value, ":stage": Stage.FETCH.value}
+        return self._update_if(doc_id, values, condition, condition_values, remove=("error", "error_kind", "failed_stage", "failed_at"))
+
+    def delete_failed(self, doc_id: str) -> bool:
+        """Delete a FAILED record (a URL's failure superseded by a successful fetch); False when not FAILED."""
+        try:
+            self.table.delete_item(Key={"doc_id": doc_id}, ConditionExpression="#status = :failed",
+                                   ExpressionAttributeNames={"#status": "status"},
+                                   ExpressionAttributeValues={":failed": Status.FAILED.value})
+            return True
+        except ClientError as error:
+            if _is_conditional_failure(error):
+                return False
+            raise
 
     def fail(self, doc_id: str, stage: Stage, reason: str, attributes: dict[str, Any] | None = None) -> bool:
         """Mark a document FAILED at ``stage`` with a readable reason, unless it is DONE already."""

@@ -38,6 +38,7 @@ _BOMS = (
 MAX_URL_LENGTH = 2048
 MAX_NUL_SHARE = 0.01  # more NUL bytes than this share of the input: binary
 MAX_CONTROL_SHARE = 0.05
+_CONTROL_BYTES = bytes((*range(0, 9), 11, *range(14, 32), 127))
 _CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ud800-\udfff\ue000-\uf8ff]")
 # Labels a page may declare that decode nothing useful: transforms (rot13, base64) are filtered by Python itself.
 _NOT_DOCUMENT_ENCODINGS = frozenset(("undefined", "punycode", "idna", "unicode-escape", "raw-unicode-escape", "utf-7"))
@@ -110,6 +111,9 @@ def decode_bytes(data: bytes, charset: str | None = None) -> Decoded:
     nul_bytes = data.count(b"\x00")
     if nul_bytes > MAX_NUL_SHARE * len(data):
         raise BadInput(f"binary content: {nul_bytes} NUL bytes in {len(data)}, not a text or HTML document")
+    control_bytes = len(data) - len(data.translate(None, _CONTROL_BYTES))
+    if control_bytes > MAX_CONTROL_SHARE * len(data):
+        raise BadInput(f"binary content: {control_bytes / len(data):.0%} control bytes, not a text or HTML document")
     if nul_bytes:
         data = data.replace(b"\x00", b"")
     for candidate in dict.fromkeys(filter(None, (declared, "utf-8"))):
