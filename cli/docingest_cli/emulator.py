@@ -40,8 +40,44 @@ def reset_clients() -> None:
     handler.services.cache_clear()
 
 
-def local_environment(endpoint: str, region: str) -> dict[str, str]:
-    return {**LOCAL_CREDENTIALS, "AWS_ENDPOINT_URL": endpoint, "AWS_DEFAULT_REGION": region, "AWS_REGION": region}
+# Variables that would send boto3 elsewhere than AWS_ENDPOINT_URL, or to AWS despite it.
+_ENDPOINT_OVERRIDES = ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",)
+
+
+def endpoint_environment(endpoint: str | None, region: str, keep_credentials: bool = True) -> dict[str, str | None]:
+    """What the functions' own boto3 clients need to reach ``endpoint`` (None: AWS itself); None unsets.
+
+    Service-specific endpoints (``AWS_ENDPOINT_URL_S3``...) and ``AWS_IGNORE_CONFIGURED_ENDPOINT_URLS``
+    are unset: either would send a function's calls past the emulator to AWS. The user's credentials
+    are kept when ``keep_credentials`` and some are set (LocalStack may check them); else local ones.
+    """
+    variables: dict[str, str | None] = {key: None for key in os.environ
+                                        if key.startswith("AWS_ENDPOINT_URL_") or key in _ENDPOINT_OVERRIDES}
+    variables.update({"AWS_ENDPOINT_URL": endpoint, "AWS_DEFAULT_REGION": region, "AWS_REGION": region})
+    if endpoint and not (keep_credentials and ("AWS_ACCESS_KEY_ID" in os.environ or "AWS_PROFILE" in os.environ)):
+        variables.update(LOCAL_CREDENTIALS)
+    return variables
+
+
+@contextlib.contextmanager
+def patched_environment(variables: dict[str, str | None]):
+    """Set (or, for None, unset) environment variables, and restore them on exit; cached clients are reset."""
+    saved = {key: os.environ.get(key) for key in variables}
+    _apply_environment(variables)
+    reset_clients()
+    try:
+        yield
+    finally:
+        _apply_environment(saved)
+        reset_clients()
+
+
+def _apply_environment(variables: dict[str, str | None]) -> None:
+    for key, value in variables.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 class EmbeddedServer:
@@ -265,7 +301,7 @@ class Emulator:
         self.handlers: dict[str, Callable] = {}
         self._server: EmbeddedServer | None = None
         self._stop = threading.Event()
-        self._saved_environment: dict[str, str | None] = {}
+        self._environment: contextlib.AbstractContextManager | None = None
 
     def __enter__(self) -> "Emulator":
         self.start()
@@ -281,12 +317,11 @@ class Emulator:
             self._server = EmbeddedServer(self.port)
             self.endpoint = self._server.start()
         region = self.deployment.region
-        credentials = local_environment(self.endpoint, region)
-        if self.external_endpoint:  # keep the user's credentials for LocalStack and the like
-            credentials = {key: value for key, value in credentials.items() if key not in os.environ or key.startswith("AWS_ENDPOINT")}
-        self._set_environment({**self.deployment.settings_environment(self.endpoint), **QUIET_POWERTOOLS, **credentials,
-                               **self.extra_environment})
-        reset_clients()
+        # the embedded emulator always gets local credentials; LocalStack and the like keep the user's
+        endpoint = endpoint_environment(self.endpoint, region, keep_credentials=bool(self.external_endpoint))
+        self._environment = patched_environment({**self.deployment.settings_environment(self.endpoint), **QUIET_POWERTOOLS,
+                                                 **endpoint, **self.extra_environment})
+        self._environment.__enter__()
         session = boto3.session.Session(region_name=region)
         provision(self.deployment, session, self.endpoint)
         functions = self.deployment.functions(self.endpoint)
@@ -311,13 +346,6 @@ class Emulator:
             poller.join(timeout=5)
         if self._server:
             self._server.stop()
-        for key, value in self._saved_environment.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-    def _set_environment(self, variables: dict[str, str]) -> None:
-        for key, value in variables.items():
-            self._saved_environment.setdefault(key, os.environ.get(key))
-            os.environ[key] = value
+        if self._environment:
+            self._environment.__exit__(None, None, None)
+            self._environment = None

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import io
 import json
 import os
@@ -10,6 +11,7 @@ import signal
 import sys
 import threading
 import time
+import uuid
 from collections import Counter
 from pathlib import Path
 from typing import Any, Iterator
@@ -17,7 +19,8 @@ from typing import Any, Iterator
 from docingest.adapters.documents import now
 from docingest_cli import stage_runner
 from docingest_cli.deployment import DEFAULT_STACK, Deployment
-from docingest_cli.emulator import DEFAULT_RETRY_DELAY, Emulator, load_handler, sqs_event, LambdaContext
+from docingest_cli.emulator import (DEFAULT_RETRY_DELAY, Emulator, LambdaContext, endpoint_environment, load_handler,
+                                    patched_environment, sqs_event)
 from docingest_cli.target import Target, default_template
 
 DEFAULT_REGION = "us-east-1"
@@ -51,14 +54,41 @@ def say(*values: Any, **options: Any) -> None:
     print(*values, file=_results, **options)
 
 
+class CommandError(Exception):
+    """A failure the user can act on: one line on stderr, no traceback, exit status ``status``."""
+
+    def __init__(self, message: str, status: int = 1):
+        super().__init__(message)
+        self.status = status
+
+
+USAGE = 2  # exit status of a bad argument or input file, as argparse's
+BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a writer whose reader went away
+
+
 def main(argv: list[str] | None = None) -> int:
     global _results
     _results, sys.stdout = sys.stdout, FunctionOutput()
     try:
-        return _main(argv)
-    finally:
+        status = _main(argv)
         _results.flush()
+        return status
+    except CommandError as error:
+        print(f"ingest: {error}", file=sys.stderr)
+        return error.status
+    except BrokenPipeError:  # `ingest status | head -2`: the reader has what it wanted
+        _discard_output(_results)
+        return BROKEN_PIPE
+    except KeyboardInterrupt:
+        return 130
+    finally:
         sys.stdout = _results
+
+
+def _discard_output(stream: io.TextIOBase) -> None:
+    """Point a closed pipe's descriptor at /dev/null, so that Python's exit flush does not fail again."""
+    with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
 
 
 def _main(argv: list[str] | None) -> int:
@@ -142,17 +172,25 @@ def _template(args: argparse.Namespace) -> Path:
 
 @contextlib.contextmanager
 def target_for(args: argparse.Namespace, start_pipeline: bool = False) -> Iterator[Target]:
-    """An external endpoint or AWS when asked for, else a fresh embedded emulator."""
+    """AWS only with ``--aws``; else the endpoint given, a running `ingest up`, or a fresh embedded emulator.
+
+    The environment is set for the whole command, so the handlers `ingest invoke` calls reach the same
+    target as the CLI: never AWS unless ``--aws`` was given.
+    """
     template = _template(args)
-    if args.endpoint_url or args.aws:
-        yield Target.connect(template, args.region, args.stack_name, None if args.aws else args.endpoint_url)
+    if args.aws:  # AWS_ENDPOINT_URL and the like would send the functions' calls elsewhere
+        with patched_environment(endpoint_environment(None, args.region)):
+            yield Target.connect(template, args.region, args.stack_name, None)
         return
-    if not start_pipeline:
-        local = f"http://localhost:{DEFAULT_PORT}"
-        if _listening("localhost", DEFAULT_PORT):  # a running `ingest up` on its default port
-            yield Target.connect(template, args.region, args.stack_name, local)
-            return
-        raise SystemExit("nothing to inspect: start `ingest up` (or pass --endpoint-url), or target AWS with --aws")
+    endpoint = args.endpoint_url
+    if not endpoint and not start_pipeline:
+        if not _listening("localhost", DEFAULT_PORT):
+            raise CommandError("nothing to inspect: start `ingest up` (or pass --endpoint-url), or target AWS with --aws")
+        endpoint = f"http://localhost:{DEFAULT_PORT}"  # a running `ingest up` on its default port
+    if endpoint:
+        with patched_environment(endpoint_environment(endpoint, args.region)):
+            yield Target.connect(template, args.region, args.stack_name, endpoint)
+        return
     with Emulator(Deployment.load(template, args.region, args.stack_name)) as emulator:
         yield Target(emulator.deployment, emulator.endpoint)
 
@@ -166,6 +204,8 @@ def _listening(host: str, port: int) -> bool:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
+    if args.aws:
+        raise CommandError("`ingest up` runs the pipeline locally; on AWS the deployed stack runs it (sam deploy)", USAGE)
     deployment = Deployment.load(_template(args), args.region, args.stack_name)
     retry_delay = None if args.retry_delay < 0 else args.retry_delay
     emulator = Emulator(deployment, port=args.port, retry_delay=retry_delay, external_endpoint=args.endpoint_url)
@@ -204,7 +244,7 @@ def collect_files(paths: list[Path]) -> list[tuple[Path, str]]:
         elif path.is_file():
             files.append((path, f"{path.resolve().parent.name or 'root'}/{path.name}"))
         else:
-            raise SystemExit(f"no such file or directory: {path}")
+            raise CommandError(f"no such file or directory: {path}", USAGE)
     return _unique_keys(files)
 
 
@@ -287,7 +327,7 @@ def _mark_finished(doc_ids: list[str], pending: set[str], finished_at: dict[str,
 def cmd_run(args: argparse.Namespace) -> int:
     files = collect_files(args.paths)
     if not files:
-        raise SystemExit("no files to process")
+        raise CommandError("no files to process", USAGE)
     with target_for(args, start_pipeline=True) as target:
         dropped = drop_files(target, files, progress=args.output == "table" and sys.stderr.isatty())
         records = wait_for(target, dropped, args.timeout)
@@ -472,15 +512,18 @@ QUEUE_ALIASES = {"fetch": "FetchQueue", "clean": "CleanQueue", "detect_language"
 
 def cmd_invoke(args: argparse.Namespace) -> int:
     """Like `sam local invoke`, without Docker: the handler runs here against the target."""
-    event = json.loads(args.event.read_text(encoding="utf-8"))
+    event = read_event(args.event)
+    logical_id = FUNCTION_ALIASES.get(args.function, args.function)
+    deployment = Deployment.load(_template(args), args.region, args.stack_name)
+    functions = deployment.functions()
+    if logical_id not in functions:
+        raise CommandError(f"unknown function {args.function}: one of {', '.join(sorted(functions))}", USAGE)
+    event = function_event(deployment, logical_id, event, args.event)
     with target_for(args, start_pipeline=True) as target:
-        logical_id = FUNCTION_ALIASES.get(args.function, args.function)
-        functions = target.deployment.functions(target.endpoint)
-        if logical_id not in functions:
-            raise SystemExit(f"unknown function {args.function}: one of {', '.join(sorted(functions))}")
-        function = functions[logical_id]
+        function = target.deployment.functions(target.endpoint)[logical_id]
         if not (args.endpoint_url or args.aws):
             upload_missing_objects(target, event, _template(args).parent)
+        check_objects_exist(target, event)
         os.environ.update(function.environment)
         handler = load_handler(function)
         try:
@@ -490,6 +533,75 @@ def cmd_invoke(args: argparse.Namespace) -> int:
             return 1
         say(json.dumps(response, indent=2, ensure_ascii=False, default=str))
     return 0
+
+
+def read_event(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise CommandError(f"no event file {path}", USAGE)
+    try:
+        event = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise CommandError(f"{path} is not a JSON event: {error}", USAGE) from None
+    if not isinstance(event, dict) or not isinstance(event.get("Records"), list) or not event["Records"]:
+        raise CommandError(f"{path} is not an SQS or S3 event: no Records", USAGE)
+    return event
+
+
+def function_event(deployment: Deployment, logical_id: str, event: dict[str, Any], path: Path) -> dict[str, Any]:
+    """The SQS event the function takes: a raw S3 notification (`sam local generate-event s3 put`) is
+    wrapped, as the inbox's notification reaches the fetch queue; every body must be a message the
+    function takes, else one clear error (exit status 2) instead of a failed batch and its traceback."""
+    from pydantic import ValidationError
+
+    from docingest.messages import DocumentMessage, parse_fetch_message
+
+    records = event["Records"]
+    mapping = next((m for m in deployment.queue_mappings() if m.function == logical_id), None)
+    if all(isinstance(r, dict) and r.get("eventSource") == "aws:s3" for r in records):
+        if logical_id != "FetchFunction" or mapping is None:
+            raise CommandError(f"{path} is an S3 notification: only the fetch function takes one", USAGE)
+        queue_arn = deployment.resolver().attributes[(mapping.queue_logical_id, "Arn")]
+        body = json.dumps({"Records": records})
+        message = {"MessageId": str(uuid.uuid4()), "ReceiptHandle": f"ingest-invoke-{uuid.uuid4()}", "Body": body,
+                   "MD5OfBody": hashlib.md5(body.encode()).hexdigest(),
+                   "Attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": str(int(time.time() * 1000)),
+                                  "SenderId": deployment.account_id,
+                                  "ApproximateFirstReceiveTimestamp": str(int(time.time() * 1000))}}
+        return sqs_event([message], queue_arn, deployment.region)
+    for number, record in enumerate(records, 1):
+        if not isinstance(record, dict) or record.get("eventSource") != "aws:sqs" or not isinstance(record.get("body"), str):
+            raise CommandError(f"{path}: record {number} is not an SQS message (eventSource aws:sqs with a body)", USAGE)
+        try:
+            if logical_id == "FetchFunction":
+                parse_fetch_message(record["body"])
+            else:
+                DocumentMessage.model_validate_json(record["body"])
+        except ValidationError as error:
+            reason = f"{error.errors()[0]['msg']} ({'.'.join(map(str, error.errors()[0]['loc'])) or 'body'})"
+            raise CommandError(f"{path}: record {number} is not a message {logical_id} takes: {reason}; "
+                               'it takes {"doc_id": "<sha256>"}', USAGE) from None
+        except ValueError as error:
+            raise CommandError(f"{path}: record {number} is not a message {logical_id} takes: {error}", USAGE) from None
+    return event
+
+
+def check_objects_exist(target: Target, event: dict[str, Any]) -> None:
+    """The objects an S3 notification names must exist on the target, else the fetch would only fail."""
+    from botocore.exceptions import ClientError
+
+    from docingest.messages import parse_fetch_message
+
+    s3 = target.client("s3")
+    for record in event["Records"]:
+        with contextlib.suppress(ValueError):
+            for item in parse_fetch_message(record.get("body", "")).objects:
+                try:
+                    s3.head_object(Bucket=item.s3.bucket.name, Key=item.key)
+                except ClientError:
+                    raise CommandError(f"s3://{item.s3.bucket.name}/{item.key}, named by the event, does not exist on the "
+                                       f"target: drop it first, or name a file of this folder in the inbox (`sam local "
+                                       f"generate-event s3 put --bucket {target.inbox_bucket} --key samples/en/council-vote.txt`)",
+                                       USAGE) from None
 
 
 def upload_missing_objects(target: Target, event: dict[str, Any], root: Path) -> None:
@@ -513,7 +625,7 @@ def cmd_redrive(args: argparse.Namespace) -> int:
         chosen = [QUEUE_ALIASES.get(args.queue, args.queue)] if args.queue else list(pairs)
         for queue in chosen:
             if queue not in pairs:
-                raise SystemExit(f"unknown queue {args.queue}: one of {', '.join(pairs)}")
+                raise CommandError(f"unknown queue {args.queue}: one of {', '.join(pairs)}", USAGE)
             moved = move_messages(sqs, urls[pairs[queue]], urls[queue])
             say(f"{pairs[queue]} -> {queue}: {moved} message(s)")
     return 0

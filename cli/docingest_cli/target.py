@@ -1,7 +1,6 @@
 """One place the CLI talks to: the embedded emulator, an external endpoint, or AWS."""
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -13,7 +12,6 @@ from docingest.adapters.documents import DocumentRepository
 from docingest.adapters.entity_index import EntityIndex
 from docingest.adapters.storage import DocumentStore
 from docingest_cli.deployment import DEFAULT_STACK, Deployment, cloudformation_physical_ids
-from docingest_cli.emulator import local_environment
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,10 +30,11 @@ class Target:
 
     @classmethod
     def connect(cls, template: Path, region: str, stack_name: str = DEFAULT_STACK, endpoint: str | None = None) -> "Target":
-        """Resource names from the CloudFormation stack when there is one, else the emulator's names."""
-        if endpoint and "AWS_ACCESS_KEY_ID" not in os.environ:
-            for key, value in local_environment(endpoint, region).items():
-                os.environ.setdefault(key, value)
+        """Resource names from the CloudFormation stack when there is one, else the emulator's names.
+
+        The caller sets the environment (``emulator.endpoint_environment``): credentials, and the endpoint
+        the functions' own clients use.
+        """
         physical_ids = None
         try:
             session = boto3.session.Session(region_name=region)

@@ -99,6 +99,92 @@ def test_invoke_runs_a_handler_with_a_sample_event():
     assert json.loads(result.stdout) == {"batchItemFailures": []}
 
 
+@pytest.fixture(scope="module")
+def up_endpoint():
+    """One `ingest up` for the tests that inspect a running emulator."""
+    port = free_port()
+    up = subprocess.Popen([INGEST, "up", "--port", str(port), "--retry-delay", "0"], cwd=ROOT, env=clean_environment(),
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        assert endpoint in up.stdout.readline()
+        yield endpoint
+    finally:
+        up.terminate()
+        up.wait(timeout=20)
+
+
+def put_sample(endpoint: str, key: str, path: Path) -> None:
+    import boto3
+
+    s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="testing",
+                      aws_secret_access_key="testing")
+    s3.put_object(Bucket="docingest-inbox-bucket", Key=key, Body=path.read_bytes())
+
+
+def s3_put_event(bucket: str, key: str) -> dict:
+    """What `sam local generate-event s3 put --bucket B --key K` prints (not wrapped in SQS)."""
+    return {"Records": [{
+        "eventVersion": "2.0", "eventSource": "aws:s3", "awsRegion": "us-east-1", "eventTime": "1970-01-01T00:00:00.000Z",
+        "eventName": "ObjectCreated:Put", "userIdentity": {"principalId": "EXAMPLE"},
+        "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+        "s3": {"s3SchemaVersion": "1.0", "configurationId": "testConfigRule",
+               "bucket": {"name": bucket, "ownerIdentity": {"principalId": "EXAMPLE"}, "arn": f"arn:aws:s3:::{bucket}"},
+               "object": {"key": key, "size": 1024, "eTag": "0123456789abcdef0123456789abcdef", "sequencer": "0A1B2C3D4E5F678901"}},
+    }]}
+
+
+def test_invoke_with_an_endpoint_sends_the_handlers_calls_there_too(up_endpoint, tmp_path):
+    """With credentials set, the handler's own clients used to reach AWS: only AWS_ENDPOINT_URL was honoured."""
+    put_sample(up_endpoint, "samples/en/council-vote.txt", SAMPLES / "en" / "council-vote.txt")
+    someones_credentials = {**clean_environment(), "AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "example",
+                            "AWS_ENDPOINT_URL_S3": "https://s3.amazonaws.com"}
+    result = subprocess.run([INGEST, "invoke", "fetch", "--event", "events/fetch-s3-notification.json", "--endpoint-url", up_endpoint],
+                            capture_output=True, text=True, timeout=120, cwd=ROOT, env=someones_credentials)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout) == {"batchItemFailures": []}
+
+
+def test_invoke_wraps_a_raw_s3_event_for_the_fetch_function(up_endpoint, tmp_path):
+    put_sample(up_endpoint, "samples/pt/porto-novo.txt", SAMPLES / "pt" / "porto-novo.txt")
+    event = tmp_path / "s3-put.json"
+    event.write_text(json.dumps(s3_put_event("docingest-inbox-bucket", "samples/pt/porto-novo.txt")))
+    result = subprocess.run([INGEST, "invoke", "fetch", "--event", str(event), "--endpoint-url", up_endpoint],
+                            capture_output=True, text=True, timeout=120, cwd=ROOT, env=clean_environment())
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout) == {"batchItemFailures": []}
+
+
+def test_invoke_refuses_a_bad_event_in_one_line(tmp_path):
+    hello = tmp_path / "sqs.json"  # `sam local generate-event sqs receive-message`
+    hello.write_text(json.dumps({"Records": [{
+        "messageId": "19dd0b57-b21e-4ac1-bd88-01bbb068cb78", "receiptHandle": "MessageReceiptHandle", "body": "Hello from SQS!",
+        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1523232000000", "SenderId": "123456789012",
+                       "ApproximateFirstReceiveTimestamp": "1523232000001"},
+        "messageAttributes": {}, "md5OfBody": "7b270e59b47ff90a553787216d55d91d", "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:MyQueue", "awsRegion": "us-east-1"}]}))
+    elsewhere = tmp_path / "s3-put.json"
+    elsewhere.write_text(json.dumps(s3_put_event("example-bucket", "test/key")))
+    for event, expected in ((hello, "is not a message FetchFunction takes"), (tmp_path / "missing.json", "no event file"),
+                            (elsewhere, "s3://example-bucket/test/key, named by the event, does not exist")):
+        result = subprocess.run([INGEST, "invoke", "fetch", "--event", str(event)], capture_output=True, text=True,
+                                timeout=120, cwd=ROOT, env=clean_environment())
+        assert result.returncode == 2, result.stderr[-2000:]
+        assert result.stderr.count("\n") == 1 and expected in result.stderr and "Traceback" not in result.stderr
+
+
+def test_status_into_a_closed_pipe_stops_quietly(up_endpoint):
+    """`ingest status | head -2`: the reader goes away; no BrokenPipeError on stderr."""
+    read, write = os.pipe()
+    os.close(read)
+    status = subprocess.Popen([INGEST, "status", "--endpoint-url", up_endpoint], stdout=write, stderr=subprocess.PIPE,
+                              text=True, cwd=ROOT, env=clean_environment())
+    os.close(write)
+    _, errors = status.communicate(timeout=60)
+    assert "BrokenPipeError" not in errors and "Traceback" not in errors, errors
+    assert status.returncode == 141
+
+
 def test_stage_commands_follow_the_jsonl_contract():
     lines = "\n".join([
         json.dumps({"id": 1, "content": "<html><body><article><p>Mayor Ana Lima opened the market in Recife on Monday. "
