@@ -40,7 +40,7 @@ def work_deadline(seconds: float | None) -> Iterator[None]:
 def check(step: str) -> None:
     deadline = _deadline.get()
     if deadline is not None and time.monotonic() > deadline:
-        raise OutOfTime(f"out of time before {step}")
+        raise OutOfTime(f"the function's time ran out before {step}")
 
 
 def seconds_left() -> float | None:

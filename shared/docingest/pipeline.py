@@ -328,7 +328,7 @@ def run_stage(services: Services, stage: Stage, doc_id: str, work: Callable[[dic
     except BadInput as error:
         return _fail(services, doc_id, stage, str(error))
     except OutOfTime as error:  # recorded now, retried by the next delivery
-        services.documents.fail(doc_id, stage, f"timed out: {error}", {"error_kind": TIMED_OUT})
+        services.documents.fail(doc_id, stage, f"timed out in {stage.value}: {error}", {"error_kind": TIMED_OUT})
         raise
     if services.documents.advance(doc_id, stage, attributes):
         _hand_on(services, stage, doc_id)
@@ -370,5 +370,5 @@ def final_attempt_marks_failed(services: Services, attempt: Attempt) -> Iterator
 
 def mark_timed_out(services: Services, stage: Stage, doc_id: str, seconds: float) -> None:
     """Called by the handler's watchdog: the function is about to time out with this document in work."""
-    services.documents.fail(doc_id, stage, f"timed out: {stage.value} still running after {seconds:.0f} s, "
-                            "close to the function's timeout", {"error_kind": TIMED_OUT})
+    services.documents.fail(doc_id, stage, f"timed out in {stage.value}: still running close to the function's timeout "
+                            f"({seconds:.0f} s left when the document started)", {"error_kind": TIMED_OUT})
