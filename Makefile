@@ -2,20 +2,32 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# checkov gets a venv of its own inside .venv (so clean-venv removes both): its pins conflict with
+# requirements-dev.lock (checkov 3.3.30 pins boto3==1.35.49; the newest that resolves with the dev pins
+# is 2.0.708, from 2022). docingest_cli.template_check finds it there.
+LINT_VENV := $(VENV)/lint
+LINT_STAMP := $(LINT_VENV)/.installed
 
 BENCH_STAMP := $(VENV)/.bench-installed
 TRAIN_STAMP := $(VENV)/.train-installed
 
 .PHONY: run test lint-template bench bench-quality train-ner clean-venv
 
-# Creates .venv from the pinned lock file on first use (and when the pins change).
-$(STAMP): requirements-dev.lock pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is needed (set PYTHON=...)"; exit 1; }
+# Creates .venv from the pinned lock files on first use (and when the pins change); the template
+# tests run checkov, so the lint venv comes with it.
+$(STAMP): requirements-dev.lock pyproject.toml $(LINT_STAMP)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
 	$(BIN)/python -m pip install --quiet -r requirements-dev.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+$(LINT_STAMP): requirements-lint.lock
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is needed (set PYTHON=...)"; exit 1; }
+	test -x $(LINT_VENV)/bin/python || $(PYTHON) -m venv $(LINT_VENV)
+	$(LINT_VENV)/bin/python -m pip install --quiet --upgrade "pip>=24"
+	$(LINT_VENV)/bin/python -m pip install --quiet -r requirements-lint.lock
+	touch $(LINT_STAMP)
 
 run: $(STAMP)
 	$(BIN)/ingest run samples
@@ -23,6 +35,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# sam validate --lint; then cfn-lint and checkov (suppressions in .checkov.yaml) on the translated template.
 lint-template: $(STAMP)
 	$(BIN)/sam validate --lint --region us-east-1 --template template.yaml
 	$(BIN)/python -m docingest_cli.template_check template.yaml

@@ -3,7 +3,7 @@
 Plain cfn-lint would not expand SAM, and checkov's IAM checks need the roles SAM generates. checkov
 lives in a venv of its own (its pins conflict with the dev lock file: see the Makefile), found as
 ``$CHECKOV``, else ``<venv>/lint/bin/checkov``, else on the PATH; its suppressions are in
-``.checkov.yaml`` at the repository root.
+``.checkov.yaml`` at the repository root, and our own checks (TLS-only buckets) in ``checkov-policies/``.
 
 Usage: python -m docingest_cli.template_check template.yaml
 """
@@ -20,7 +20,9 @@ from pathlib import Path
 
 from docingest_cli.template import load_sam, translate
 
-CHECKOV_CONFIG = Path(__file__).resolve().parents[2] / ".checkov.yaml"
+REPOSITORY = Path(__file__).resolve().parents[2]
+CHECKOV_CONFIG = REPOSITORY / ".checkov.yaml"
+CHECKOV_POLICIES = REPOSITORY / "checkov-policies"
 
 
 def lint_translated(path: Path, region: str = "us-east-1") -> list[str]:
@@ -53,7 +55,7 @@ def checkov_translated(path: Path, region: str = "us-east-1", config: Path = CHE
         target = Path(directory) / "template.json"
         target.write_text(json.dumps(translated, indent=1))
         command = [checkov_executable(), "--file", str(target), "--framework", "cloudformation", "--config-file", str(config),
-                   "--skip-download", "--output", "json"]
+                   "--external-checks-dir", str(CHECKOV_POLICIES), "--skip-download", "--output", "json"]
         environment = {**os.environ, "CKV_SKIP_PACKAGE_UPDATE_CHECK": "true", "BC_SKIP_MAPPING": "TRUE"}
         result = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=600)
     if result.returncode not in (0, 1):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from docingest_cli.template import load_sam, translate
-from docingest_cli.template_check import lint_translated
+from docingest_cli.template_check import checkov_translated, lint_translated
 from tests.conftest import ROOT, TEMPLATE
 
 SAM = load_sam(TEMPLATE)
@@ -30,6 +30,23 @@ def test_cfn_lint_on_the_translated_template_catches_errors(tmp_path):
     path = tmp_path / "template.yaml"
     path.write_text(broken)
     assert any("PAY_PER_MOOD" in finding for finding in lint_translated(path))
+
+
+def test_checkov_finds_nothing_on_the_translated_template():
+    report = checkov_translated(TEMPLATE)
+    assert report.failed == []
+    assert report.passed >= 50  # it did scan: the buckets, tables, queues, log groups, functions and roles
+    assert report.skipped and all("No comment provided" not in line for line in report.skipped)
+
+
+def test_checkov_on_the_translated_template_catches_findings(tmp_path):
+    sam = load_sam(TEMPLATE)
+    del sam["Resources"]["DocumentBucketPolicy"]  # the bucket no longer denies plain HTTP
+    del sam["Resources"]["SourceLineTable"]["Properties"]["PointInTimeRecoverySpecification"]
+    path = tmp_path / "template.yaml"
+    path.write_text(json.dumps(sam))
+    failed = {line.split(":")[0] for line in checkov_translated(path).failed}
+    assert failed == {"CKV2_DOCINGEST_1 DocumentBucket", "CKV_AWS_28 SourceLineTable"}
 
 
 def test_sam_validate_lint():
@@ -83,12 +100,115 @@ def _policies(role: dict) -> list[dict]:
     return policies
 
 
-def test_policies_have_no_wildcard_actions():
+def _grants(role: dict) -> set[tuple[str, str]]:
+    """(action, resource) pairs of a role's inline policies; resources as written (``${DocumentBucket.Arn}/raw/*``)."""
+    def name(resource) -> str:
+        if isinstance(resource, dict) and "Fn::GetAtt" in resource:
+            return ".".join(resource["Fn::GetAtt"])
+        return resource["Fn::Sub"] if isinstance(resource, dict) and "Fn::Sub" in resource else resource
+
+    grants = set()
+    for policy in _policies(role):
+        for statement in policy["PolicyDocument"]["Statement"]:
+            assert statement["Effect"] == "Allow"
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            grants |= {(action, name(resource)) for action in actions for resource in resources}
+    return grants
+
+
+def test_policies_have_no_wildcard_acl_or_lifecycle_actions():
     for role in of_type("AWS::IAM::Role").values():
-        for policy in _policies(role):
-            for statement in policy["PolicyDocument"]["Statement"]:
-                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-                assert not any("*" in action for action in actions), actions
+        actions = {action for action, _ in _grants(role)}
+        assert not any("*" in action for action in actions), actions
+        assert not actions & {"s3:PutObjectAcl", "s3:PutObjectVersionAcl", "s3:PutBucketAcl", "s3:PutLifecycleConfiguration",
+                              "s3:DeleteObject", "dynamodb:Scan", "dynamodb:DeleteTable"}, actions
+
+
+DOCUMENT_RECORD = {("dynamodb:GetItem", "DocumentTable.Arn"), ("dynamodb:UpdateItem", "DocumentTable.Arn")}
+GRANTS = {  # what each function's code calls (shared/docingest/adapters, pipeline.py), and nothing else
+    "FetchFunction": DOCUMENT_RECORD | {
+        ("s3:GetObject", "${InboxBucket.Arn}/*"),  # HeadObject too
+        ("s3:PutObject", "${DocumentBucket.Arn}/raw/*"),
+        ("dynamodb:PutItem", "DocumentTable.Arn"),
+        ("dynamodb:DeleteItem", "DocumentTable.Arn"),  # a URL's earlier failure, superseded
+        ("sqs:SendMessage", "CleanQueue.Arn"),
+        ("sqs:SendMessage", "FetchQueue.Arn"),  # the URLs of a URL list (SendMessageBatch)
+    },
+    "CleanFunction": DOCUMENT_RECORD | {
+        ("s3:GetObject", "${DocumentBucket.Arn}/raw/*"),
+        ("s3:PutObject", "${DocumentBucket.Arn}/clean/*"),
+        *{(action, "SourceLineTable.Arn") for action in ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem",
+                                                          "dynamodb:UpdateItem")},
+        ("sqs:SendMessage", "DetectLanguageQueue.Arn"),
+    },
+    "DetectLanguageFunction": DOCUMENT_RECORD | {
+        ("s3:GetObject", "${DocumentBucket.Arn}/clean/*"),
+        ("sqs:SendMessage", "ExtractEntitiesQueue.Arn"),
+    },
+    "ExtractEntitiesFunction": DOCUMENT_RECORD | {
+        ("s3:GetObject", "${DocumentBucket.Arn}/clean/*"),
+        ("s3:PutObject", "${DocumentBucket.Arn}/enriched/*"),
+        *{(action, "EntityIndexTable.Arn") for action in ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem")},
+        ("comprehend:BatchDetectEntities", "*"),  # only with EntityBackend=comprehend
+    },
+}
+
+
+def test_each_function_holds_exactly_the_calls_its_code_makes():
+    for logical_id, expected in GRANTS.items():
+        role = RESOURCES[RESOURCES[logical_id]["Properties"]["Role"]["Fn::GetAtt"][0]]
+        assert _grants(role) == expected, logical_id
+        # SAM's own: logs (to the function's log group) and polling the function's queue
+        assert sorted(role["Properties"]["ManagedPolicyArns"]) == [
+            "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+            "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole"], logical_id
+
+
+def test_buckets_are_private_encrypted_and_tls_only():
+    policies = {r["Properties"]["Bucket"]["Ref"]: r["Properties"]["PolicyDocument"] for r in of_type("AWS::S3::BucketPolicy").values()}
+    for logical_id, bucket in of_type("AWS::S3::Bucket").items():
+        properties = bucket["Properties"]
+        assert all(properties["PublicAccessBlockConfiguration"].values()), logical_id
+        (rule,) = properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+        assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+        (statement,) = policies[logical_id]["Statement"]
+        assert statement["Effect"] == "Deny" and statement["Principal"] == "*" and statement["Action"] == "s3:*"
+        assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        assert statement["Resource"] == [{"Fn::GetAtt": [logical_id, "Arn"]}, {"Fn::Sub": f"${{{logical_id}.Arn}}/*"}]
+
+
+def test_documents_and_records_are_versioned_backed_up_and_retained():
+    bucket = RESOURCES["DocumentBucket"]
+    assert bucket["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
+    (rule,) = bucket["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert rule["Status"] == "Enabled" and rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": 30}
+    retained = ["DocumentBucket", *of_type("AWS::DynamoDB::Table")]
+    assert sorted(retained) == ["DocumentBucket", "DocumentTable", "EntityIndexTable", "SourceLineTable"]
+    for logical_id in retained:
+        assert RESOURCES[logical_id]["DeletionPolicy"] == RESOURCES[logical_id]["UpdateReplacePolicy"] == "Retain", logical_id
+    for logical_id, table in of_type("AWS::DynamoDB::Table").items():
+        assert table["Properties"]["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}, logical_id
+
+
+def test_queues_keep_messages_14_days_encrypted():
+    for logical_id, queue in of_type("AWS::SQS::Queue").items():
+        assert queue["Properties"]["MessageRetentionPeriod"] == 1209600, logical_id
+        assert queue["Properties"]["SqsManagedSseEnabled"] is True, logical_id  # why checkov's CKV_AWS_27 is skipped
+
+
+def test_each_function_logs_to_its_own_log_group_with_retention():
+    groups = of_type("AWS::Logs::LogGroup")
+    functions = of_type("AWS::Lambda::Function")
+    assert len(groups) == len(functions)
+    assert SAM["Parameters"]["LogRetentionDays"]["Default"] == 30
+    for logical_id, function in functions.items():
+        properties = function["Properties"]
+        group_id = properties["LoggingConfig"]["LogGroup"]["Ref"]
+        group = groups[group_id]["Properties"]
+        assert group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+        # named after the function, as Lambda would name it: nothing else creates a second log group
+        assert group["LogGroupName"] == {"Fn::Sub": "/aws/lambda/" + properties["FunctionName"]["Fn::Sub"]}, logical_id
 
 
 def test_results_never_retrigger_the_pipeline():
