@@ -10,7 +10,7 @@ import importlib.util
 import json
 import logging
 import os
-import socket
+import select
 import subprocess
 import sys
 import threading
@@ -80,40 +80,46 @@ def _apply_environment(variables: dict[str, str | None]) -> None:
             os.environ[key] = value
 
 
+class EmulatorError(RuntimeError):
+    """The emulator could not start: the message says why (a busy port, a state folder in use...)."""
+
+
 class EmbeddedServer:
-    """moto's server on 127.0.0.1 in a child process (port 0 picks a free one)."""
+    """moto's server on 127.0.0.1 in a child process (port 0 picks a free one) that dies with this one."""
 
     def __init__(self, port: int = 0):
-        self.port = port or _free_port()
+        self.port = port
         self._process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 30) -> str:
-        endpoint = f"http://127.0.0.1:{self.port}"
+        # stdin: a pipe the child watches, closed by the kernel when this process dies (see moto_process)
         self._process = subprocess.Popen([sys.executable, "-m", "docingest_cli.moto_process", str(self.port)],
-                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError(f"the emulator could not start on port {self.port} (is it in use?)")
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                return endpoint
-            time.sleep(0.05)
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        line = self._first_line(timeout)
+        if line.startswith("ready "):
+            self.port = int(line.split()[1])
+            return f"http://127.0.0.1:{self.port}"
         self.stop()
-        raise RuntimeError(f"the emulator did not answer on {endpoint} within {timeout:.0f}s")
+        if line.startswith("error "):
+            raise EmulatorError(line[len("error "):])
+        raise EmulatorError(f"the emulator did not start on port {self.port} within {timeout:.0f}s")
 
-    def stop(self) -> None:
-        if self._process and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
+    def _first_line(self, timeout: float) -> str:
+        ready, _, _ = select.select([self._process.stdout], [], [], timeout)
+        line = self._process.stdout.readline().decode(errors="replace").strip() if ready else ""
+        self._process.stdout.close()
+        return line
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    def stop(self, timeout: float = 10) -> None:
+        if not self._process:
+            return
+        with contextlib.suppress(OSError):
+            self._process.stdin.close()  # the child stops serving (and saves its state) when its stdin closes
+        try:
+            self._process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
 
 
 # provisioning ------------------------------------------------------------------------------
@@ -311,6 +317,13 @@ class Emulator:
         self.stop()
 
     def start(self) -> None:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> None:
         if self.external_endpoint:
             self.endpoint = self.external_endpoint
         else:

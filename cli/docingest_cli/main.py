@@ -19,7 +19,7 @@ from typing import Any, Iterator
 from docingest.adapters.documents import now
 from docingest_cli import stage_runner
 from docingest_cli.deployment import DEFAULT_STACK, Deployment
-from docingest_cli.emulator import (DEFAULT_RETRY_DELAY, Emulator, LambdaContext, endpoint_environment, load_handler,
+from docingest_cli.emulator import (DEFAULT_RETRY_DELAY, Emulator, EmulatorError, LambdaContext, endpoint_environment, load_handler,
                                     patched_environment, sqs_event)
 from docingest_cli.target import Target, default_template
 
@@ -76,6 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     except CommandError as error:
         print(f"ingest: {error}", file=sys.stderr)
         return error.status
+    except EmulatorError as error:
+        print(f"ingest: {error}", file=sys.stderr)
+        return 1
     except BrokenPipeError:  # `ingest status | head -2`: the reader has what it wanted
         _discard_output(_results)
         return BROKEN_PIPE

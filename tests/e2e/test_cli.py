@@ -215,3 +215,31 @@ def test_stage_commands_follow_the_jsonl_contract():
     assert {("Ana Ribeiro", "PER"), ("Lisboa", "LOC")} <= found
     for entity in row["entities"]:
         assert text[entity["start"]:entity["end"]] == entity["text"]
+
+
+def test_up_refuses_a_busy_port_and_its_server_dies_with_it():
+    port = free_port()
+    up = subprocess.Popen([INGEST, "up", "--port", str(port)], cwd=ROOT, env=clean_environment(),
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert f"http://127.0.0.1:{port}" in up.stdout.readline()
+        second = subprocess.run([INGEST, "up", "--port", str(port)], capture_output=True, text=True, timeout=60, cwd=ROOT,
+                                env=clean_environment())
+        assert second.returncode != 0 and f"port {port} of 127.0.0.1 is in use" in second.stderr, second.stderr
+        assert second.stderr.count("\n") == 1 and not second.stdout
+        assert listening(port)  # the first one still serves
+    finally:
+        up.kill()  # kill -9: no chance to stop its moto server
+        up.wait(timeout=20)
+    deadline = time.time() + 5
+    while listening(port) and time.time() < deadline:
+        time.sleep(0.1)
+    assert not listening(port), "the moto server outlived `ingest up`"
+
+
+def listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
