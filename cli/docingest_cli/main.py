@@ -63,6 +63,7 @@ class CommandError(Exception):
 
 
 USAGE = 2  # exit status of a bad argument or input file, as argparse's
+RUN_FAILED = 3  # `ingest run`: every document finished, some FAILED (1: some unfinished)
 BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a writer whose reader went away
 
 
@@ -270,6 +271,7 @@ def _hidden(relative: Path) -> bool:
 
 
 def drop_files(target: Target, files: list[tuple[Path, str]], progress: bool = True) -> list[dict[str, Any]]:
+    """Put files into the inbox; one item per file (``urls``: what a URL list will ask for)."""
     from docingest.stages.fetch import document_id
 
     s3 = target.client("s3")
@@ -277,10 +279,27 @@ def drop_files(target: Target, files: list[tuple[Path, str]], progress: bool = T
     for index, (path, key) in enumerate(files, 1):
         data = path.read_bytes()
         s3.put_object(Bucket=target.inbox_bucket, Key=key, Body=data)
-        dropped.append({"source": str(path), "doc_id": document_id(data), "key": key, "dropped_at": time.monotonic()})
+        item = {"source": str(path), "doc_id": document_id(data), "key": key, "dropped_at": time.monotonic()}
+        urls = url_list_urls(data, key)
+        if urls is not None:
+            item["urls"] = urls
+        dropped.append(item)
         if progress:
             _progress(index, len(files), path.name)
     return dropped
+
+
+def url_list_urls(data: bytes, name: str) -> list[str] | None:
+    """The URLs a file asks for, read as the fetch stage reads them; None when it is no URL list."""
+    from docingest.errors import BadInput
+    from docingest.stages import fetch
+
+    if fetch.sniff_content_type(data, name) != fetch.URL_LIST:
+        return None
+    try:
+        return list(dict.fromkeys(fetch.parse_url_list(fetch.decode_bytes(data, fetch.declared_charset(data)).text)))
+    except BadInput:
+        return []  # the list itself ends FAILED
 
 
 def _progress(done: int, total: int, label: str) -> None:
@@ -295,36 +314,108 @@ def _progress(done: int, total: int, label: str) -> None:
 def wait_for(target: Target, dropped: list[dict[str, Any]], timeout: float) -> dict[str, dict[str, Any]]:
     """Wait until every dropped document is DONE or FAILED (or the timeout), then read the records.
 
+    A URL list's URLs are documents of their own: once the list is DONE its item gets ``children``, one
+    item per URL (``source`` the URL, ``via`` the list), and they are waited for too. A URL is finished
+    when a final record has it in ``sources``, or when its request record (``request_id(URL)``) is FAILED.
     After one full look, only the documents that reached a final status since the last look are read
-    (the by-status index), so waiting costs little however many documents are in flight.
+    (the by-status index), so waiting costs little however many documents are in flight; a full look
+    follows every URL list that finishes (its URLs may be documents already), and every 15 s.
     """
-    finished_at: dict[str, float] = {}
     deadline = time.monotonic() + timeout
-    pending = {item["doc_id"] for item in dropped}
+    watch = _Watch(dropped)
     since = now()
-    statuses = target.documents.get_many(sorted(pending), attributes=("status",))
-    _mark_finished([d for d, r in statuses.items() if r["status"] in FINAL_STATUSES], pending, finished_at)
+    watch.sweep(target)
     last_sweep = time.monotonic()
-    while pending and time.monotonic() < deadline:
+    while watch.pending() and time.monotonic() < deadline:
         time.sleep(0.5)
         checked_at = now()
-        changed = [item["doc_id"] for status in FINAL_STATUSES for item in target.documents.updated_since(status, since)]
+        watch.saw(_finished_since(target, since))
         since = checked_at
-        _mark_finished(changed, pending, finished_at)
-        if pending and time.monotonic() - last_sweep > 15:  # a safety net: a full look now and then
-            statuses = target.documents.get_many(sorted(pending), attributes=("status",))
-            _mark_finished([d for d, r in statuses.items() if r["status"] in FINAL_STATUSES], pending, finished_at)
+        if watch.pending() and (watch.lists_opened or time.monotonic() - last_sweep > 15):
+            watch.sweep(target)
             last_sweep = time.monotonic()
-    for item in dropped:
-        item["seconds"] = round(finished_at[item["doc_id"]] - item["dropped_at"], 2) if item["doc_id"] in finished_at else None
-    return target.documents.get_many([item["doc_id"] for item in dropped])
+    items = [*dropped, *(child for item in dropped for child in item.get("children", []))]
+    for item in items:
+        finished = watch.finished_at.get(id(item))
+        item["seconds"] = round(finished - item["dropped_at"], 2) if finished is not None else None
+    return target.documents.get_many([item["doc_id"] for item in items if item.get("doc_id")])
 
 
-def _mark_finished(doc_ids: list[str], pending: set[str], finished_at: dict[str, float]) -> None:
-    for doc_id in doc_ids:
-        if doc_id in pending:
-            pending.discard(doc_id)
-            finished_at[doc_id] = time.monotonic()
+class _Watch:
+    """What `wait_for` still waits for: dropped documents by id, and the URLs of finished URL lists."""
+
+    def __init__(self, dropped: list[dict[str, Any]]):
+        self.files: dict[str, list[dict[str, Any]]] = {}
+        for item in dropped:
+            self.files.setdefault(item["doc_id"], []).append(item)
+        self.urls: dict[str, list[dict[str, Any]]] = {}  # URL -> the children waiting for it
+        self.finished_at: dict[int, float] = {}  # id(item) -> when it was seen final
+        self.lists_opened = False
+
+    def pending(self) -> bool:
+        return bool(self.files or self.urls)
+
+    def saw(self, records: list[dict[str, Any]]) -> None:
+        """Records seen in a final status: ``doc_id``, ``status`` and ``sources``."""
+        from docingest.stages.fetch import request_id
+
+        self.lists_opened = False
+        for record in records:
+            for item in self.files.pop(record["doc_id"], []):
+                self.finished_at[id(item)] = time.monotonic()
+                if "urls" in item:
+                    self._open_list(item, record["status"] == "DONE")
+            for url in [*record.get("sources", ()), *(u for u in list(self.urls) if request_id(u) == record["doc_id"])]:
+                for child in self.urls.pop(url, []):
+                    child["doc_id"] = record["doc_id"]
+                    self.finished_at[id(child)] = time.monotonic()
+
+    def _open_list(self, item: dict[str, Any], done: bool) -> None:
+        item["children"] = [{"source": url, "via": item["source"], "doc_id": None, "dropped_at": item["dropped_at"]}
+                            for url in (item["urls"] if done else [])]
+        for child in item["children"]:
+            self.urls.setdefault(child["source"], []).append(child)
+        self.lists_opened = self.lists_opened or bool(item["children"])
+
+    def sweep(self, target: Target) -> None:
+        """A full look: the pending documents by id, then (while URLs are pending) every final record."""
+        from docingest.stages.fetch import request_id
+
+        ids = [*self.files, *(request_id(url) for url in self.urls)]
+        found = target.documents.get_many(ids, attributes=("status", "sources")) if ids else {}
+        self.saw([record for record in found.values() if record.get("status") in FINAL_STATUSES])
+        if self.urls:  # a URL whose content is a document already adds a source to it, nothing more
+            self.saw(_final_records(target))
+
+
+def _finished_since(target: Target, since: str) -> list[dict[str, Any]]:
+    """``doc_id``, ``status`` and ``sources`` of the documents that became DONE or FAILED at or after ``since``."""
+    from boto3.dynamodb.conditions import Key
+
+    records = []
+    for status in FINAL_STATUSES:
+        kwargs: dict[str, Any] = {"IndexName": "by-status", "ProjectionExpression": "doc_id, #s, sources",
+                                  "ExpressionAttributeNames": {"#s": "status"},
+                                  "KeyConditionExpression": Key("status").eq(status) & Key("updated_at").gte(since)}
+        records.extend(_pages(target.documents.table.query, kwargs))
+    return records
+
+
+def _final_records(target: Target) -> list[dict[str, Any]]:
+    from boto3.dynamodb.conditions import Attr
+
+    return _pages(target.documents.table.scan, {"ProjectionExpression": "doc_id, #s, sources", "ExpressionAttributeNames": {"#s": "status"},
+                                                "FilterExpression": Attr("status").is_in(list(FINAL_STATUSES))})
+
+
+def _pages(operation, kwargs: dict[str, Any]) -> list[dict[str, Any]]:
+    items = []
+    while True:
+        page = operation(**kwargs)
+        items.extend(page["Items"])
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -334,7 +425,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     with target_for(args, start_pipeline=True) as target:
         dropped = drop_files(target, files, progress=args.output == "table" and sys.stderr.isatty())
         records = wait_for(target, dropped, args.timeout)
-        results = [result_row(target, item, records.get(item["doc_id"])) for item in dropped]
+        items = [entry for item in dropped for entry in (item, *item.get("children", ()))]
+        results = [result_row(target, item, records.get(item["doc_id"])) for item in items]
         shared = [e for e in target.entity_index.top(limit=200) if e["documents"] > 1][:12] if len(results) > 1 else []
     if args.output == "json":
         for row in results:
@@ -347,9 +439,13 @@ def cmd_run(args: argparse.Namespace) -> int:
                            [(_shorten(e["name"], 40), e["type"], e["documents"], ",".join(e["languages"]), e["key"])
                             for e in shared])
     unfinished = [row for row in results if row["status"] not in ("DONE", "FAILED")]
+    failed = [row for row in results if row["status"] == "FAILED"]
     if unfinished:
         print(f"{len(unfinished)} document(s) unfinished after {args.timeout:.0f}s", file=sys.stderr)
         return 1
+    if failed:
+        print(f"{len(failed)} document(s) FAILED", file=sys.stderr)
+        return RUN_FAILED
     return 0
 
 
@@ -357,6 +453,7 @@ def result_row(target: Target, item: dict[str, Any], record: dict[str, Any] | No
     record = record or {}
     row: dict[str, Any] = {
         "source": item["source"],
+        "via": item.get("via"),
         "doc_id": item["doc_id"],
         "status": record.get("status", "MISSING"),
         "error": record.get("error"),
@@ -366,6 +463,7 @@ def result_row(target: Target, item: dict[str, Any], record: dict[str, Any] | No
         "title": record.get("title"),
         "published": record.get("published"),
         "seconds": item.get("seconds"),
+        "urls_queued": record.get("urls_queued"),
         "text": None,
         "entities": [],
     }
@@ -382,6 +480,8 @@ def print_table(rows: list[dict[str, Any]]) -> None:
     for row in rows:
         if row["status"] == "FAILED":
             detail = f"{row['failed_stage']}: {row['error']}"
+        elif row["urls_queued"] is not None:
+            detail = f"URL list: {row['urls_queued']} URL(s), each a document below"
         else:
             detail = ", ".join(f"{text} ({kind})" for text, kind in top_by_type(row["entities"]))
         seconds = f"{row['seconds']:.1f}s" if row["seconds"] is not None else "-"
@@ -389,7 +489,9 @@ def print_table(rows: list[dict[str, Any]]) -> None:
     _print_columns(headers, table)
     done = sum(row["status"] == "DONE" for row in rows)
     failed = sum(row["status"] == "FAILED" for row in rows)
-    say(f"\n{len(rows)} files: {done} DONE, {failed} FAILED, {len(rows) - done - failed} unfinished")
+    urls = sum(row["via"] is not None for row in rows)
+    counted = f"{len(rows)} files" if not urls else f"{len(rows)} documents ({len(rows) - urls} files, {urls} URLs)"
+    say(f"\n{counted}: {done} DONE, {failed} FAILED, {len(rows) - done - failed} unfinished")
 
 
 def top_by_type(entities: list[dict[str, Any]], types: tuple[str, ...] = ("PER", "ORG", "LOC", "MISC")) -> list[tuple[str, str]]:

@@ -31,7 +31,7 @@ def clean_environment() -> dict:
 def test_run_json_output_follows_the_contract(tmp_path):
     result = subprocess.run([INGEST, "run", str(SAMPLES / "pt"), str(SAMPLES / "bad" / "empty.txt"), "--output", "json"],
                             capture_output=True, text=True, timeout=180, cwd=ROOT, env=clean_environment())
-    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.returncode == 3 and result.stderr.endswith("1 document(s) FAILED\n"), result.stderr[-2000:]
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(rows) == 3
     by_name = {Path(row["source"]).name: row for row in rows}
@@ -44,6 +44,21 @@ def test_run_json_output_follows_the_contract(tmp_path):
         for entity in row["entities"]:
             assert set(entity) >= {"text", "type", "start", "end"}
             assert row["text"][entity["start"]:entity["end"]] == entity["text"]
+
+
+def test_run_waits_for_the_urls_of_a_url_list_and_fails_when_they_fail(tmp_path):
+    urls = ["http://127.0.0.1/private-page", "ftp://example.org/file"]
+    listing = tmp_path / "reading.urls"
+    listing.write_text("# to read\n" + "\n".join(urls) + "\n")
+    result = subprocess.run([INGEST, "run", str(listing), "--output", "json"], capture_output=True, text=True, timeout=180,
+                            cwd=ROOT, env=clean_environment())
+    assert result.returncode == 3 and "2 document(s) FAILED" in result.stderr, result.stderr[-2000:]
+    first, *children = [json.loads(line) for line in result.stdout.splitlines()]
+    assert first["source"] == str(listing) and first["status"] == "DONE" and first["urls_queued"] == 2 and first["via"] is None
+    assert [row["source"] for row in children] == urls
+    for row in children:
+        assert row["via"] == str(listing) and row["status"] == "FAILED" and row["failed_stage"] == "fetch" and row["error"]
+        assert row["doc_id"] == hashlib.sha256(b"url:" + row["source"].encode()).hexdigest()
 
 
 def test_up_then_the_aws_cli_drops_a_file_and_the_commands_inspect_it(tmp_path):

@@ -141,3 +141,25 @@ def test_a_url_message_is_downloaded_and_processed(target):
         server.shutdown()
     assert record["status"] == "DONE" and record["url"] == url and record["language"] == "en"
     assert record["title"] == "Ferry link restored"
+
+
+def test_a_url_list_is_waited_for_with_the_documents_of_its_urls(target, tmp_path):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), PageHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        page = f"http://127.0.0.1:{server.server_address[1]}/ferry-again"
+        listing = tmp_path / "list.urls"
+        listing.write_text(f"{page}\nftp://example.org/refused\n")
+        for attempt in range(2):  # the second time the list and its URLs are documents already
+            (item,) = drop_files(target, [(listing, f"lists-{attempt}/list.urls")], progress=False)
+            records = wait_for(target, [item], timeout=60)
+            assert records[item["doc_id"]]["status"] == "DONE" and records[item["doc_id"]]["urls_queued"] == 2
+            children = {child["source"]: child for child in item["children"]}
+            assert set(children) == {page, "ftp://example.org/refused"}
+            assert children[page]["doc_id"] == hashlib.sha256(PageHandler.page).hexdigest()
+            assert records[children[page]["doc_id"]]["status"] == "DONE"
+            refused = records[hashlib.sha256(b"url:ftp://example.org/refused").hexdigest()]
+            assert refused["status"] == "FAILED" and refused["via"] == f"s3://{target.inbox_bucket}/lists-0/list.urls"
+            assert all(child["via"] == str(listing) and child["seconds"] is not None for child in children.values())
+    finally:
+        server.shutdown()
