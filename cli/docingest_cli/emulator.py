@@ -10,6 +10,7 @@ import importlib.util
 import json
 import logging
 import os
+import random
 import select
 import subprocess
 import sys
@@ -227,12 +228,16 @@ class QueuePoller(threading.Thread):
 
     def __init__(self, sqs, mapping: QueueMapping, queue_url: str, queue_arn: str, function: Function,
                  handler: Callable, region: str, invoke_lock: threading.Lock, stop: threading.Event,
-                 retry_delay: int | None = DEFAULT_RETRY_DELAY):
+                 retry_delay: int | None = DEFAULT_RETRY_DELAY, chaos: float = 0.0, chaos_seed: int | None = None):
         super().__init__(name=f"poller-{mapping.function}", daemon=True)
         self.sqs, self.mapping, self.queue_url, self.queue_arn = sqs, mapping, queue_url, queue_arn
         self.function, self.handler, self.region = function, handler, region
         self.invoke_lock, self.stop_event, self.retry_delay = invoke_lock, stop, retry_delay
         self.invocations = 0
+        self.chaos = chaos
+        self.chaos_counts = {"failed_before": 0, "failed_after": 0}
+        self._random = random.Random(f"{chaos_seed}:{mapping.function}" if chaos_seed is not None else None)
+        self._max_receive_count = _max_receive_count(sqs, queue_url) if chaos else None
 
     def run(self) -> None:
         while not self.stop_event.is_set():
@@ -263,17 +268,20 @@ class QueuePoller(threading.Thread):
         return messages
 
     def _invoke(self, messages: list[dict[str, Any]]) -> None:
-        event = sqs_event(messages, self.queue_arn, self.region)
-        context = LambdaContext(self.function.logical_id, self.function.timeout, self.region)
-        failed: set[str]
-        with self.invoke_lock:
-            self.invocations += 1
-            try:
-                response = self.handler(event, context)
-                failed = self._failed_ids(response, messages)
-            except Exception:
-                log.exception("%s raised: the whole batch is retried", self.function.logical_id)
-                failed = {message["MessageId"] for message in messages}
+        before, after = self._chaos(messages) if self.chaos else (set(), set())
+        given = [message for message in messages if message["MessageId"] not in before]
+        failed = before | after
+        if given:
+            event = sqs_event(given, self.queue_arn, self.region)
+            context = LambdaContext(self.function.logical_id, self.function.timeout, self.region)
+            with self.invoke_lock:
+                self.invocations += 1
+                try:
+                    response = self.handler(event, context)
+                    failed |= self._failed_ids(response, given)
+                except Exception:
+                    log.exception("%s raised: the whole batch is retried", self.function.logical_id)
+                    failed |= {message["MessageId"] for message in given}
         succeeded = [m for m in messages if m["MessageId"] not in failed]
         for start in range(0, len(succeeded), 10):
             self.sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=[
@@ -284,6 +292,24 @@ class QueuePoller(threading.Thread):
                     self.sqs.change_message_visibility(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"],
                                                        VisibilityTimeout=self.retry_delay)
 
+    def _chaos(self, messages: list[dict[str, Any]]) -> tuple[set[str], set[str]]:
+        """Records to fail before the handler sees them, and records to report failed after it succeeded.
+
+        A message's last delivery (maxReceiveCount) always reaches the handler: a stage that raises there
+        marks its document FAILED, which it cannot do for a record it never saw.
+        """
+        before, after = set(), set()
+        for message in messages:
+            receive_count = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
+            last = self._max_receive_count is not None and receive_count >= self._max_receive_count
+            if not last and self._random.random() < self.chaos:
+                before.add(message["MessageId"])
+            elif self._random.random() < self.chaos:
+                after.add(message["MessageId"])
+        self.chaos_counts["failed_before"] += len(before)
+        self.chaos_counts["failed_after"] += len(after)
+        return before, after
+
     def _failed_ids(self, response: Any, messages: list[dict[str, Any]]) -> set[str]:
         if not self.mapping.report_batch_item_failures or not isinstance(response, dict):
             return set()
@@ -292,11 +318,27 @@ class QueuePoller(threading.Thread):
         return ids if ids <= known else known  # an unknown id fails the whole batch, as on AWS
 
 
+def _max_receive_count(sqs, queue_url: str) -> int | None:
+    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["RedrivePolicy"]).get("Attributes", {})
+    return int(json.loads(attributes["RedrivePolicy"])["maxReceiveCount"]) if "RedrivePolicy" in attributes else None
+
+
 class Emulator:
-    """Start with ``with Emulator(deployment) as emulator:``; ``emulator.endpoint`` is its URL."""
+    """Start with ``with Emulator(deployment) as emulator:``; ``emulator.endpoint`` is its URL.
+
+    ``chaos`` (0 to 1, a testing aid): each SQS record delivered to a function fails before the handler
+    sees it with that probability (it stays on the queue, comes back and counts toward maxReceiveCount),
+    and a record the handler did see is reported failed anyway with that probability (delivered again
+    after it succeeded). ``chaos_seed`` makes the draws repeatable per poller. ``chaos_counts()`` says
+    how many of each there were.
+    """
 
     def __init__(self, deployment: Deployment, port: int = 0, retry_delay: int | None = DEFAULT_RETRY_DELAY,
-                 extra_environment: dict[str, str] | None = None, external_endpoint: str | None = None):
+                 extra_environment: dict[str, str] | None = None, external_endpoint: str | None = None,
+                 chaos: float = 0.0, chaos_seed: int | None = None):
+        if not 0 <= chaos < 1:
+            raise ValueError(f"chaos is a probability below 1, not {chaos}")
+        self.chaos, self.chaos_seed = chaos, chaos_seed
         self.deployment = deployment
         self.port = port
         self.external_endpoint = external_endpoint
@@ -349,9 +391,14 @@ class Emulator:
                 queue_arn=resolver.attributes[(mapping.queue_logical_id, "Arn")],
                 function=functions[mapping.function], handler=self.handlers[mapping.function],
                 region=region, invoke_lock=invoke_lock, stop=self._stop, retry_delay=self.retry_delay,
+                chaos=self.chaos, chaos_seed=self.chaos_seed,
             )
             poller.start()
             self.pollers.append(poller)
+
+    def chaos_counts(self) -> dict[str, int]:
+        """Records failed on purpose so far (``failed_before`` / ``failed_after`` the handler), all pollers."""
+        return {kind: sum(poller.chaos_counts[kind] for poller in self.pollers) for kind in ("failed_before", "failed_after")}
 
     def stop(self) -> None:
         self._stop.set()

@@ -113,16 +113,22 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--stack-name", default=DEFAULT_STACK, help="CloudFormation stack to look resources up in")
     common.add_argument("--aws", action="store_true", help="target real AWS (the deployed stack), not an emulator")
 
+    faults = argparse.ArgumentParser(add_help=False)
+    faults.add_argument("--chaos", type=_probability, default=0.0, metavar="RATE",
+                        help="a testing aid: each SQS record delivered to a function fails before the handler with "
+                             "probability RATE, and is reported failed after the handler succeeded with probability RATE")
+    faults.add_argument("--chaos-seed", type=int, default=None, metavar="N", help="repeatable --chaos draws")
+
     parser = argparse.ArgumentParser(prog="ingest", description=__doc__)
     commands = parser.add_subparsers(title="commands")
 
-    up = commands.add_parser("up", parents=[common], help="start the local emulator and run the pipeline until interrupted")
+    up = commands.add_parser("up", parents=[common, faults], help="start the local emulator and run the pipeline until interrupted")
     up.add_argument("--port", type=int, default=DEFAULT_PORT)
     up.add_argument("--retry-delay", type=int, default=DEFAULT_RETRY_DELAY,
                     help="seconds before a failed message is retried (-1: the queue's full visibility timeout)")
     up.set_defaults(command=cmd_up)
 
-    run = commands.add_parser("run", parents=[common], help="process files end to end and print the results")
+    run = commands.add_parser("run", parents=[common, faults], help="process files end to end and print the results")
     run.add_argument("paths", nargs="+", type=Path)
     run.add_argument("--output", choices=("table", "json"), default="table")
     run.add_argument("--timeout", type=float, default=300, help="seconds to wait for every document")
@@ -167,6 +173,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _probability(text: str) -> float:
+    value = float(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"a probability from 0 to below 1, not {text}")
+    return value
+
+
 # targets ----------------------------------------------------------------------------------------
 
 
@@ -187,6 +200,8 @@ def target_for(args: argparse.Namespace, start_pipeline: bool = False) -> Iterat
             yield Target.connect(template, args.region, args.stack_name, None)
         return
     endpoint = args.endpoint_url
+    if endpoint and getattr(args, "chaos", 0):
+        raise CommandError("--chaos needs the embedded emulator's pollers: drop --endpoint-url, or use `ingest up --chaos`", USAGE)
     if not endpoint and not start_pipeline:
         if not _listening("localhost", DEFAULT_PORT):
             raise CommandError("nothing to inspect: start `ingest up` (or pass --endpoint-url), or target AWS with --aws")
@@ -195,7 +210,8 @@ def target_for(args: argparse.Namespace, start_pipeline: bool = False) -> Iterat
         with patched_environment(endpoint_environment(endpoint, args.region)):
             yield Target.connect(template, args.region, args.stack_name, endpoint)
         return
-    with Emulator(Deployment.load(template, args.region, args.stack_name)) as emulator:
+    with Emulator(Deployment.load(template, args.region, args.stack_name), chaos=getattr(args, "chaos", 0.0),
+                  chaos_seed=getattr(args, "chaos_seed", None)) as emulator:
         yield Target(emulator.deployment, emulator.endpoint)
 
 
@@ -212,13 +228,16 @@ def cmd_up(args: argparse.Namespace) -> int:
         raise CommandError("`ingest up` runs the pipeline locally; on AWS the deployed stack runs it (sam deploy)", USAGE)
     deployment = Deployment.load(_template(args), args.region, args.stack_name)
     retry_delay = None if args.retry_delay < 0 else args.retry_delay
-    emulator = Emulator(deployment, port=args.port, retry_delay=retry_delay, external_endpoint=args.endpoint_url)
+    emulator = Emulator(deployment, port=args.port, retry_delay=retry_delay, external_endpoint=args.endpoint_url,
+                        chaos=args.chaos, chaos_seed=args.chaos_seed)
     emulator.start()
     target = Target(deployment, emulator.endpoint)
     say(f"docingest emulator at {emulator.endpoint} (region {args.region})")
     say(f"  inbox:  s3://{target.inbox_bucket}/   e.g. aws --endpoint-url {emulator.endpoint} s3 cp page.html s3://{target.inbox_bucket}/")
     say(f"  table:  {target.environment['DOCUMENT_TABLE']}   bucket: {target.environment['DOCUMENT_BUCKET']}")
     say(f"  others: ingest status --endpoint-url {emulator.endpoint}")
+    if args.chaos:
+        say(f"  chaos:  {args.chaos:.0%} of records fail before their handler, {args.chaos:.0%} of the rest after it")
     say("Ctrl-C to stop.", flush=True)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
@@ -228,6 +247,10 @@ def cmd_up(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     emulator.stop()
+    if args.chaos:
+        counts = emulator.chaos_counts()
+        print(f"chaos: {counts['failed_before']} record(s) failed before the handler, "
+              f"{counts['failed_after']} reported failed after it", file=sys.stderr)
     return 0
 
 

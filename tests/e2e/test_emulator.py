@@ -163,3 +163,26 @@ def test_a_url_list_is_waited_for_with_the_documents_of_its_urls(target, tmp_pat
             assert all(child["via"] == str(listing) and child["seconds"] is not None for child in children.values())
     finally:
         server.shutdown()
+
+
+def test_with_chaos_every_document_still_ends_once(tmp_path):
+    """Records fail before and after their handler at random: each document still ends DONE or FAILED, once."""
+    emulator = Emulator(Deployment.load(TEMPLATE, REGION), retry_delay=0, chaos=0.3, chaos_seed=3)
+    with emulator:
+        target = Target(emulator.deployment, emulator.endpoint)
+        dropped = drop_files(target, collect_files([SAMPLES]), progress=False)
+        records = wait_for(target, dropped, timeout=120)
+        assert {item["doc_id"]: records[item["doc_id"]]["status"] for item in dropped} == {
+            item["doc_id"]: "FAILED" if "/bad/" in item["source"] else "DONE" for item in dropped}
+        items = target.client("dynamodb").scan(TableName=target.environment["DOCUMENT_TABLE"])["Items"]
+        assert sorted(item["doc_id"]["S"] for item in items) == sorted(item["doc_id"] for item in dropped)
+        assert all(len(item["sources"]["SS"]) == 1 for item in items)
+        index = target.client("dynamodb").scan(TableName=target.environment["ENTITY_INDEX_TABLE"])["Items"]
+        documents_of = {}
+        for item in index:
+            if item["sk"]["S"].startswith("DOC#"):
+                documents_of[item["pk"]["S"]] = documents_of.get(item["pk"]["S"], 0) + 1
+        summaries = {item["pk"]["S"]: int(item["document_count"]["N"]) for item in index if item["sk"]["S"] == "#SUMMARY"}
+        assert summaries == documents_of  # no document indexed twice
+        counts = emulator.chaos_counts()
+    assert counts["failed_before"] > 0 and counts["failed_after"] > 0
