@@ -35,6 +35,7 @@ GAVE_UP = "gave_up"  # error_kind after the last delivery attempt: a redrive ret
 TIMED_OUT = "timed_out"  # error_kind when the function's time ran out: the next delivery or a redrive retries it
 RETRYABLE = frozenset((GAVE_UP, TIMED_OUT))
 TOP_ENTITIES = 10
+MAX_INDEXED_ENTITIES = 1_000  # a document's most mentioned entities go to the entity index
 REPEATED_LINES = RepeatedLines()
 MIN_KEPT_SHARE = 0.5  # repeated lines are chrome only while they are a minority of the document
 
@@ -222,7 +223,8 @@ def clean_document(services: Services, doc_id: str) -> Outcome:
     def work(record: dict[str, Any]) -> dict[str, Any]:
         raw = services.store.read_raw(doc_id)
         text = fetch_stage.decode_bytes(raw, record.get("charset")).text
-        result = clean(text, record.get("content_type", fetch_stage.PLAIN_TEXT), record.get("url"))
+        result = clean(text, record.get("content_type", fetch_stage.PLAIN_TEXT), record.get("url"),
+                       max_elements=services.settings.max_html_elements, max_lines=services.settings.max_text_lines)
         clean_text, repeated = _without_repeated_lines(services, record, result.text)
         metadata = result.model_dump(exclude={"text", "removed_lines"}, exclude_none=True)
         key = services.store.put_clean(doc_id, clean_text, metadata)
@@ -270,16 +272,34 @@ def extract_document_entities(services: Services, doc_id: str) -> Outcome:
     from docingest.stages.entity_keys import summarise
     from docingest.stages.extract_entities import extract_entities
 
+    settings = services.settings
+
     def work(record: dict[str, Any]) -> dict[str, Any]:
         text = services.store.read_clean(doc_id)
         language = record.get("language")
-        entities = extract_entities(text, language, services.settings.entity_backend)
-        key = services.store.put_enriched(doc_id, enriched_document(record, text, entities))
+        searched = text_within(text, settings.max_entity_text_chars)
+        entities = extract_entities(searched, language, settings.entity_backend)
+        limits = {}
+        if len(searched) < len(text):
+            limits["entities_searched_chars"] = len(searched)
+        if len(entities) > settings.max_entities:
+            entities, limits["entities_dropped"] = entities[:settings.max_entities], len(entities) - settings.max_entities
+        key = services.store.put_enriched(doc_id, {**enriched_document(record, text, entities), **limits})
         if services.entity_index is not None:  # before advancing: a crash here is retried, and indexing is idempotent
-            services.entity_index.add_document(doc_id, language if language != "und" else None, summarise(text, entities))
-        return {"enriched_key": key, "entity_count": len(entities), "top_entities": top_entities(entities)}
+            summaries = summarise(searched, entities)[:MAX_INDEXED_ENTITIES]
+            services.entity_index.add_document(doc_id, language if language != "und" else None, summaries)
+        return {"enriched_key": key, "entity_count": len(entities), "top_entities": top_entities(entities), **limits}
 
     return run_stage(services, Stage.EXTRACT_ENTITIES, doc_id, work)
+
+
+def text_within(text: str, max_chars: int) -> str:
+    """The first ``max_chars`` characters of the text, cut after the last line or sentence break in them."""
+    if len(text) <= max_chars:
+        return text
+    head = text[:max_chars]
+    cut = max(head.rfind("\n"), head.rfind(". "))
+    return head[:cut + 1] if cut > max_chars // 2 else head[:head.rfind(" ") + 1 or max_chars]
 
 
 def enriched_document(record: dict[str, Any], text: str, entities: list[Entity]) -> dict[str, Any]:

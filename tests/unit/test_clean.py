@@ -452,3 +452,17 @@ def test_european_portuguese_share_bar_and_comment_prompt_are_removed() -> None:
     result = clean(text, "text/plain")
     assert "novo mercado municipal" in result.text
     assert "Partilhe" not in result.text and "Inicie sessão" not in result.text
+
+
+def test_work_limits_end_in_a_clear_reason():
+    from docingest.errors import BadInput
+    from docingest.stages.clean import clean
+
+    with pytest.raises(BadInput, match=r"too many HTML elements: 52, the limit is 50"):
+        clean("<html><body>" + "<p>word</p>" * 50 + "</body></html>", "text/html", max_elements=50)
+    with pytest.raises(BadInput, match=r"too deep: 400 levels of nested elements, the limit is 255"):
+        clean("<html><body>" + "<div>" * 397 + "<p>Deep text here.</p>" + "</div>" * 397 + "</body></html>", "text/html")
+    with pytest.raises(BadInput, match=r"too many lines: 11, the limit is 10"):
+        clean("a line\n" * 10, "text/plain", max_lines=10)
+    assert clean("<html><body>" + "<div>" * 200 + "<p>The harbour reopened on Monday after two years of repairs, "
+                 "the port authority said.</p>" + "</div>" * 200 + "</body></html>", "text/html").text

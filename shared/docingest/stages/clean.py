@@ -14,6 +14,7 @@ from urllib.parse import urljoin
 
 from lxml import html as lxml_html
 
+from docingest.deadline import check
 from docingest.errors import BadInput
 from docingest.models import CleanResult
 from docingest.stages import html_extract
@@ -32,13 +33,16 @@ BLOCK_TAGS = frozenset((
 ))
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 BYLINE = re.compile(r"^(by|von|par|por|oleh|di|av|door|przez|автор|от)\s", re.IGNORECASE)
+MAX_HTML_ELEMENTS = 100_000  # about 6 s and 300 MB of work; real pages have under 20,000
+MAX_TEXT_LINES = 200_000
 
 
-def clean(content: str, content_type: str, url: str | None = None) -> CleanResult:
+def clean(content: str, content_type: str, url: str | None = None, *, max_elements: int = MAX_HTML_ELEMENTS,
+          max_lines: int = MAX_TEXT_LINES) -> CleanResult:
     """Main text and metadata of one document.
 
-    Raises BadInput for an unsupported content type, an empty document, or a
-    document with no main text left after cleaning.
+    Raises BadInput for an unsupported content type, an empty document, a document over the work
+    limits (HTML elements, nesting depth, lines), or a document with no main text left after cleaning.
     """
     media_type = _media_type(content_type)
     if media_type not in HTML_TYPES | TEXT_TYPES:
@@ -46,7 +50,12 @@ def clean(content: str, content_type: str, url: str | None = None) -> CleanResul
     if not isinstance(content, str) or not content.strip():
         raise BadInput("no main text found: the document is empty or only whitespace")
     if media_type in HTML_TYPES:
+        if content.count("<") > max_elements and (elements := html_extract.count_elements(content)) > max_elements:
+            raise BadInput(f"too many HTML elements: {elements}, the limit is {max_elements}")
         return _clean_html(content, url)
+    lines = content.count("\n") + 1
+    if lines > max_lines:
+        raise BadInput(f"too many lines: {lines}, the limit is {max_lines}")
     return _clean_plain_text(content)
 
 
@@ -74,13 +83,18 @@ def _clean_html(content: str, url: str | None) -> CleanResult:
     tree = html_extract.parse(content)
     if tree is None:
         raise BadInput("no main text found: the HTML page cannot be parsed")
+    if html_extract.parse_was_cut():
+        raise BadInput(f"too deep: {html_extract.nesting_depth(content)} levels of nested elements, "
+                       f"the limit is {html_extract.MAX_DEPTH}")
     metadata = extract_page_metadata(tree)  # before extraction: segmenting does not change the tree
     title = _clean_field(metadata.title)
     author = _clean_field(metadata.author)
+    check("extracting the main text")
     paragraphs, link_only = html_extract.extract_with_links(content, tree=tree)
     if not paragraphs:
         return _clean_html_fallback(content, metadata)
     # one paragraph per line for the line rules (READ MORE, share bars, cookie notes...)
+    check("removing boilerplate lines")
     result = remove_boilerplate("\n".join(paragraphs), trim_page_chrome=False)
     kept = [p for p in result.text.split("\n\n") if p]
     kept = _drop_trailing_fragments(_drop_headline_and_byline(kept, title, author))
@@ -141,6 +155,7 @@ def _canonical(canonical: str | None, url: str | None) -> str | None:
 
 def _clean_html_fallback(content: str, metadata=None) -> CleanResult:
     """No main text found by the block classifier: clean the visible <body> text as a plain-text dump."""
+    check("rendering the page's visible text")
     text = html_to_text(content)
     if not text.strip():
         raise BadInput("no main text found: the HTML page has no visible text")

@@ -18,7 +18,7 @@ import re
 import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from docingest.models import Entity
 
@@ -126,13 +126,31 @@ def _name_words(key: str) -> list[str]:
 
 def _link_partial_person_names(entities: list[Entity], keys: dict[int, str]) -> None:
     full_names = {keys[id(e)] for e in entities if e.type == "PER" and len(_name_words(keys[id(e)])) > 1}
+    names_with_word: dict[str, set[str]] = defaultdict(set)
+    for name in full_names:
+        for word in _name_words(name):
+            names_with_word[word].add(name)
+
+    def longer_names(key: str) -> list[str]:
+        words = _name_words(key)
+        if not words:
+            return []
+        return [k for k in names_with_word.get(words[0], ()) if len(_name_words(k)) > len(words) and _contains(_name_words(k), words)]
+
+    @cache
+    def longest_form(key: str) -> str:
+        """"PER:joko widodo" -> "PER:ir joko widodo" when only that longer name contains it."""
+        longer = longer_names(key)
+        return max(longer, key=lambda k: len(_name_words(k))) if len(longer) == 1 else key
+
+    @cache
+    def linked(key: str) -> str:
+        forms = {longest_form(k) for k in longer_names(key)}
+        return forms.pop() if len(forms) == 1 else key
+
     for entity in entities:
-        if entity.type != "PER":
-            continue
-        words = _name_words(keys[id(entity)])
-        longer = [k for k in full_names if len(_name_words(k)) > len(words) and _contains(_name_words(k), words)]
-        if len({_longest_form(k, full_names) for k in longer}) == 1:
-            keys[id(entity)] = _longest_form(longer[0], full_names)
+        if entity.type == "PER":
+            keys[id(entity)] = linked(keys[id(entity)])
 
 
 def _contains(words: list[str], part: list[str]) -> bool:
@@ -141,13 +159,6 @@ def _contains(words: list[str], part: list[str]) -> bool:
         return False
     n = len(part)
     return any(words[i:i + n] == part for i in range(len(words) - n + 1))
-
-
-def _longest_form(key: str, full_names: set[str]) -> str:
-    """"PER:joko widodo" -> "PER:ir joko widodo" when only that longer name contains it."""
-    words = _name_words(key)
-    longer = [k for k in full_names if len(_name_words(k)) > len(words) and _contains(_name_words(k), words)]
-    return max(longer, key=lambda k: len(_name_words(k))) if len(longer) == 1 else key
 
 
 _ACRONYM_SKIP = frozenset("of the and for de da do das dos del di du van der den la le des et e y dan".split())
@@ -220,8 +231,8 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
 
 def sentence_around(text: str, start: int, end: int, limit: int = 400) -> str:
     """The sentence holding text[start:end], cut to about ``limit`` characters around the mention."""
-    begin = 0
-    for match in _SENTENCE_END.finditer(text, 0, start):
+    begin = max(0, start - limit - 1)  # a sentence starting earlier is cut to the limit anyway
+    for match in _SENTENCE_END.finditer(text, begin, start):
         begin = match.end()
     match = _SENTENCE_END.search(text, end)
     finish = match.start() if match else len(text)

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import os
 import re
+from bisect import bisect_left
 from functools import lru_cache
 from typing import Callable, Protocol
 
+from docingest.deadline import check
 from docingest.models import Entity
 from docingest.stages.dates import find_dates
 from docingest.stages.entity_keys import NAME_TYPES, assign_keys
@@ -42,8 +44,14 @@ def _merge(preferred: list[Entity], others: list[Entity]) -> list[Entity]:
     """Both lists, sorted; a mention of ``others`` overlapping one of ``preferred`` is dropped."""
     kept = list(preferred)
     taken = sorted((e.start, e.end) for e in preferred)
+    starts = [start for start, _ in taken]
+    furthest_end, running = [], -1  # furthest_end[i]: the largest end among taken[:i + 1]
+    for _, end in taken:
+        running = max(running, end)
+        furthest_end.append(running)
     for entity in others:
-        if not any(start < entity.end and entity.start < end for start, end in taken):
+        before = bisect_left(starts, entity.end)  # taken[:before] start before the entity ends
+        if not (before and furthest_end[before - 1] > entity.start):
             kept.append(entity)
     return sorted(kept, key=lambda e: (e.start, e.end))
 
@@ -77,6 +85,7 @@ def crf_entities(text: str, language: str | None) -> list[Entity]:
     spans = sentence_spans(tokens, text)
     entities: list[Entity] = []
     for first in range(0, len(spans), SENTENCES_PER_CHUNK):
+        check(f"tagging sentences {first + 1}-{min(first + SENTENCES_PER_CHUNK, len(spans))} of {len(spans)}")
         chunk = spans[first:first + SENTENCES_PER_CHUNK]
         sentences = [tokens[begin:end] for begin, end in chunk]
         tags = tagger.tag_document([[t.text for t in sentence] for sentence in sentences])

@@ -157,6 +157,37 @@ _PARSER.set_element_class_lookup(etree.ElementDefaultClassLookup(
 XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 
 
+MAX_DEPTH = 255  # libxml2 stops reading a page nested deeper than this
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9:-]*)[^>]*?(/?)>")
+_VOID_TAGS = frozenset("area base br col embed hr img input link meta param source track wbr".split())
+
+
+def count_elements(content: str) -> int:
+    """How many start tags the page has (cheap: no parsing)."""
+    return sum(1 for _ in _START_TAG.finditer(content))
+
+
+_START_TAG = re.compile(r"<[a-zA-Z]")
+
+
+def nesting_depth(content: str) -> int:
+    """The deepest nesting of elements, counted on the tags as written (void and self-closed tags do not nest)."""
+    depth = deepest = 0
+    for match in _TAG.finditer(content):
+        closing, name, self_closed = match.groups()
+        if closing:
+            depth = max(0, depth - 1)
+        elif not self_closed and name.lower() not in _VOID_TAGS:
+            depth += 1
+            deepest = max(deepest, depth)
+    return deepest
+
+
+def parse_was_cut() -> bool:
+    """True when the last ``parse`` stopped early because the page is nested too deep."""
+    return any("Excessive depth" in error.message for error in _PARSER.error_log)
+
+
 def parse(content: str):
     """lxml tree of an HTML string (None if it cannot be parsed)."""
     try:
