@@ -18,6 +18,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
 import boto3
@@ -88,14 +89,17 @@ class EmulatorError(RuntimeError):
 class EmbeddedServer:
     """moto's server on 127.0.0.1 in a child process (port 0 picks a free one) that dies with this one."""
 
-    def __init__(self, port: int = 0):
+    def __init__(self, port: int = 0, state_dir: Path | None = None):
         self.port = port
+        self.state_dir = state_dir
         self._process: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 30) -> str:
+    def start(self, timeout: float = 60) -> str:
+        command = [sys.executable, "-m", "docingest_cli.moto_process", str(self.port)]
+        if self.state_dir:
+            command += ["--state", str(self.state_dir)]
         # stdin: a pipe the child watches, closed by the kernel when this process dies (see moto_process)
-        self._process = subprocess.Popen([sys.executable, "-m", "docingest_cli.moto_process", str(self.port)],
-                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         line = self._first_line(timeout)
         if line.startswith("ready "):
             self.port = int(line.split()[1])
@@ -111,7 +115,7 @@ class EmbeddedServer:
         self._process.stdout.close()
         return line
 
-    def stop(self, timeout: float = 10) -> None:
+    def stop(self, timeout: float = 30) -> None:
         if not self._process:
             return
         with contextlib.suppress(OSError):
@@ -133,7 +137,11 @@ def provision(deployment: Deployment, session: boto3.session.Session, endpoint: 
     queues = deployment.of_type("AWS::SQS::Queue")
     for logical_id in sorted(queues, key=lambda lid: "RedrivePolicy" in queues[lid].get("Properties", {})):
         properties = resolver.resolve(queues[logical_id].get("Properties", {}))
-        sqs.create_queue(QueueName=deployment.physical_ids[logical_id], Attributes=_queue_attributes(properties))
+        name, attributes = deployment.physical_ids[logical_id], _queue_attributes(properties)
+        try:
+            sqs.create_queue(QueueName=name, Attributes=attributes)
+        except sqs.exceptions.QueueNameExists:  # restored from a state folder, and the template changed since
+            sqs.set_queue_attributes(QueueUrl=sqs.get_queue_url(QueueName=name)["QueueUrl"], Attributes=attributes)
     for logical_id, resource in deployment.of_type("AWS::DynamoDB::Table").items():
         with contextlib.suppress(dynamodb.exceptions.ResourceInUseException):
             dynamodb.create_table(TableName=deployment.physical_ids[logical_id], **_table_arguments(resolver.resolve(resource["Properties"])))
@@ -331,14 +339,18 @@ class Emulator:
     and a record the handler did see is reported failed anyway with that probability (delivered again
     after it succeeded). ``chaos_seed`` makes the draws repeatable per poller. ``chaos_counts()`` says
     how many of each there were.
+
+    ``state_dir``: moto's buckets, tables and queues are restored from this folder and saved to it (see
+    ``moto_state``), so a restarted emulator resumes the documents in flight; None keeps them in memory.
     """
 
     def __init__(self, deployment: Deployment, port: int = 0, retry_delay: int | None = DEFAULT_RETRY_DELAY,
                  extra_environment: dict[str, str] | None = None, external_endpoint: str | None = None,
-                 chaos: float = 0.0, chaos_seed: int | None = None):
+                 chaos: float = 0.0, chaos_seed: int | None = None, state_dir: Path | None = None):
         if not 0 <= chaos < 1:
             raise ValueError(f"chaos is a probability below 1, not {chaos}")
         self.chaos, self.chaos_seed = chaos, chaos_seed
+        self.state_dir = state_dir
         self.deployment = deployment
         self.port = port
         self.external_endpoint = external_endpoint
@@ -369,7 +381,7 @@ class Emulator:
         if self.external_endpoint:
             self.endpoint = self.external_endpoint
         else:
-            self._server = EmbeddedServer(self.port)
+            self._server = EmbeddedServer(self.port, self.state_dir)
             self.endpoint = self._server.start()
         region = self.deployment.region
         # the embedded emulator always gets local credentials; LocalStack and the like keep the user's

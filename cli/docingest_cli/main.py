@@ -26,6 +26,7 @@ from docingest_cli.target import Target, default_template
 DEFAULT_REGION = "us-east-1"
 FINAL_STATUSES = ("DONE", "FAILED")
 DEFAULT_PORT = 4577
+DEFAULT_STATE = Path(".docingest") / "state"  # relative to the current directory
 
 
 class FunctionOutput(io.TextIOBase):
@@ -124,6 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     up = commands.add_parser("up", parents=[common, faults], help="start the local emulator and run the pipeline until interrupted")
     up.add_argument("--port", type=int, default=DEFAULT_PORT)
+    up.add_argument("--state", default=str(DEFAULT_STATE), metavar="DIR",
+                    help=f"keep buckets, tables and queues in DIR across restarts (default {DEFAULT_STATE}; none: in memory only)")
     up.add_argument("--retry-delay", type=int, default=DEFAULT_RETRY_DELAY,
                     help="seconds before a failed message is retried (-1: the queue's full visibility timeout)")
     up.set_defaults(command=cmd_up)
@@ -228,14 +231,16 @@ def cmd_up(args: argparse.Namespace) -> int:
         raise CommandError("`ingest up` runs the pipeline locally; on AWS the deployed stack runs it (sam deploy)", USAGE)
     deployment = Deployment.load(_template(args), args.region, args.stack_name)
     retry_delay = None if args.retry_delay < 0 else args.retry_delay
+    state_dir = None if args.state.lower() == "none" or args.endpoint_url else Path(args.state)
     emulator = Emulator(deployment, port=args.port, retry_delay=retry_delay, external_endpoint=args.endpoint_url,
-                        chaos=args.chaos, chaos_seed=args.chaos_seed)
+                        chaos=args.chaos, chaos_seed=args.chaos_seed, state_dir=state_dir)
     emulator.start()
     target = Target(deployment, emulator.endpoint)
     say(f"docingest emulator at {emulator.endpoint} (region {args.region})")
     say(f"  inbox:  s3://{target.inbox_bucket}/   e.g. aws --endpoint-url {emulator.endpoint} s3 cp page.html s3://{target.inbox_bucket}/")
     say(f"  table:  {target.environment['DOCUMENT_TABLE']}   bucket: {target.environment['DOCUMENT_BUCKET']}")
     say(f"  others: ingest status --endpoint-url {emulator.endpoint}")
+    say(f"  state:  {state_dir} (saved every 2 s while it changes, and on exit)" if state_dir else "  state:  in memory only")
     if args.chaos:
         say(f"  chaos:  {args.chaos:.0%} of records fail before their handler, {args.chaos:.0%} of the rest after it")
     say("Ctrl-C to stop.", flush=True)

@@ -1,36 +1,53 @@
 """moto's server in a process of its own, so the emulated services and the functions use two cores.
 
-    python -m docingest_cli.moto_process PORT
+    python -m docingest_cli.moto_process PORT [--state DIR] [--snapshot-interval SECONDS]
 
 The parent reads one line on this process's stdout: ``ready PORT`` once the port is bound (PORT 0 binds
 a free one), or ``error MESSAGE``. This process lives as long as its stdin is open: the parent holds
 the other end of that pipe, and the kernel closes it when the parent dies, even by ``kill -9``, so
 the server never outlives ``ingest up`` and never keeps its port. (A pipe rather than Linux's
 PR_SET_PDEATHSIG: that one fires when the *thread* that started the child ends, and works on Linux only.)
+With ``--state`` the backends are restored from DIR and saved there (``moto_state``), last when the
+server stops: on SIGTERM, or when the parent closes the pipe or dies.
 """
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import signal
 import sys
 import threading
+from pathlib import Path
 
 
-def serve(port: int) -> None:
+def serve(port: int, state: Path | None = None, snapshot_interval: float = 2.0) -> None:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import make_server
 
-    from docingest_cli import moto_patches
+    from docingest_cli import moto_patches, moto_state
 
     moto_patches.apply()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    application = DomainDispatcherApplication(create_backend_app)
+    store, gate = None, moto_state.Gate()
+    if state:
+        try:
+            store = moto_state.StateStore(state)
+            store.restore()
+        except moto_state.StateError as error:
+            _report(f"error {error}")
+            sys.exit(1)
+        moto_state.long_polls_step_out(gate)
+        application = moto_state.gated(application, gate)
     try:
-        server = make_server("127.0.0.1", port, DomainDispatcherApplication(create_backend_app), threaded=True)
+        server = make_server("127.0.0.1", port, application, threaded=True)
     except (OSError, SystemExit):  # werkzeug prints its advice (to stderr: /dev/null here) and exits
         _report(f"error port {port} of 127.0.0.1 is in use: is another `ingest up` running? "
                 "Stop it, or choose another port (--port)")
         sys.exit(1)
+    if store:
+        store.close_in_copy.append(server.socket)
     stopping = threading.Event()
 
     def stop(*_: object) -> None:
@@ -40,8 +57,13 @@ def serve(port: int) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     threading.Thread(target=_exit_with_parent, args=(stop,), name="parent-watch", daemon=True).start()
+    if store:
+        threading.Thread(target=store.save_periodically, args=(gate, snapshot_interval, stopping), name="snapshots",
+                         daemon=True).start()
     _report(f"ready {server.server_port}")
     server.serve_forever()
+    if store:
+        store.save(gate)
 
 
 def _exit_with_parent(stop) -> None:
@@ -61,4 +83,9 @@ def _report(line: str) -> None:
 
 
 if __name__ == "__main__":
-    serve(int(sys.argv[1]))
+    arguments = argparse.ArgumentParser()
+    arguments.add_argument("port", type=int)
+    arguments.add_argument("--state", type=Path)
+    arguments.add_argument("--snapshot-interval", type=float, default=2.0)
+    options = arguments.parse_args()
+    serve(options.port, options.state, options.snapshot_interval)

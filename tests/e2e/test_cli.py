@@ -64,7 +64,7 @@ def test_run_waits_for_the_urls_of_a_url_list_and_fails_when_they_fail(tmp_path)
 def test_up_then_the_aws_cli_drops_a_file_and_the_commands_inspect_it(tmp_path):
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
-    up = subprocess.Popen([INGEST, "up", "--port", str(port), "--retry-delay", "0"], cwd=ROOT, env=clean_environment(),
+    up = subprocess.Popen([INGEST, "up", "--port", str(port), "--state", "none", "--retry-delay", "0"], cwd=ROOT, env=clean_environment(),
                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         assert endpoint in up.stdout.readline()
@@ -118,7 +118,7 @@ def test_invoke_runs_a_handler_with_a_sample_event():
 def up_endpoint():
     """One `ingest up` for the tests that inspect a running emulator."""
     port = free_port()
-    up = subprocess.Popen([INGEST, "up", "--port", str(port), "--retry-delay", "0"], cwd=ROOT, env=clean_environment(),
+    up = subprocess.Popen([INGEST, "up", "--port", str(port), "--state", "none", "--retry-delay", "0"], cwd=ROOT, env=clean_environment(),
                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     endpoint = f"http://127.0.0.1:{port}"
     try:
@@ -234,11 +234,11 @@ def test_stage_commands_follow_the_jsonl_contract():
 
 def test_up_refuses_a_busy_port_and_its_server_dies_with_it():
     port = free_port()
-    up = subprocess.Popen([INGEST, "up", "--port", str(port)], cwd=ROOT, env=clean_environment(),
+    up = subprocess.Popen([INGEST, "up", "--port", str(port), "--state", "none"], cwd=ROOT, env=clean_environment(),
                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         assert f"http://127.0.0.1:{port}" in up.stdout.readline()
-        second = subprocess.run([INGEST, "up", "--port", str(port)], capture_output=True, text=True, timeout=60, cwd=ROOT,
+        second = subprocess.run([INGEST, "up", "--port", str(port), "--state", "none"], capture_output=True, text=True, timeout=60, cwd=ROOT,
                                 env=clean_environment())
         assert second.returncode != 0 and f"port {port} of 127.0.0.1 is in use" in second.stderr, second.stderr
         assert second.stderr.count("\n") == 1 and not second.stdout
