@@ -29,8 +29,9 @@ $(LINT_STAMP): requirements-lint.lock
 	$(LINT_VENV)/bin/python -m pip install --quiet -r requirements-lint.lock
 	touch $(LINT_STAMP)
 
+# samples/bad/ fails on purpose: exit status 3 (every document finished, some FAILED) is the expected end.
 run: $(STAMP)
-	$(BIN)/ingest run samples
+	$(BIN)/ingest run samples || test $$? -eq 3
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
