@@ -11,7 +11,7 @@ LINT_STAMP := $(LINT_VENV)/.installed
 BENCH_STAMP := $(VENV)/.bench-installed
 TRAIN_STAMP := $(VENV)/.train-installed
 
-.PHONY: run test lint-template bench bench-quality train-ner clean-venv
+.PHONY: run test build lint-template bench bench-quality train-ner clean-venv
 
 # Creates .venv from the pinned lock files on first use (and when the pins change); the template
 # tests run checkov, so the lint venv comes with it.
@@ -35,6 +35,17 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# sam build's python3.12 build method runs pip with a python3.12 from PATH (it downloads the layer's
+# arm64 wheels: no container). PYTHON312: the first that runs, from PATH, then pyenv's versions;
+# PYTHON312=/path/to/python3.12 to choose. tests/integration/test_build.py finds it the same way.
+PYTHON312 ?= $(shell for p in $$(command -v python3.12) $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.12*/bin/python3.12 2>/dev/null | sort -rV); do \
+	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 12); print(sys.executable)' 2>/dev/null && break; done)
+
+# The deployable artifacts for arm64 in .aws-sam/build (then: sam deploy --guided).
+build: $(STAMP)
+	@test -n "$(PYTHON312)" || { echo "make build: no Python 3.12 found (on PATH or in pyenv): sam build needs the functions' runtime, python3.12; install it or pass PYTHON312=/path/to/python3.12"; exit 1; }
+	PATH="$(dir $(PYTHON312)):$$PATH" SAM_CLI_TELEMETRY=0 $(BIN)/sam build --template template.yaml
 
 # sam validate --lint; then cfn-lint and checkov (suppressions in .checkov.yaml) on the translated template.
 lint-template: $(STAMP)
