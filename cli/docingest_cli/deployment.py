@@ -32,6 +32,8 @@ class Function:
     handler: str
     timeout: int
     environment: dict[str, str]
+    memory: int = 128  # MemorySize, MB
+    reserved_concurrency: int | None = None  # ReservedConcurrentExecutions, when the template sets it
 
 
 @dataclass
@@ -125,6 +127,9 @@ class Deployment:
                 handler=properties["Handler"],
                 timeout=int(properties.get("Timeout", 3)),
                 environment={key: str(value) for key, value in variables.items()},
+                memory=int(properties.get("MemorySize", 128)),
+                reserved_concurrency=int(properties["ReservedConcurrentExecutions"])
+                if "ReservedConcurrentExecutions" in properties else None,
             )
         return functions
 

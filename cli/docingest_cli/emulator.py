@@ -188,6 +188,80 @@ def load_handler(function: Function) -> Callable[[dict, Any], Any]:
     return getattr(module, attribute)
 
 
+class FunctionTimeout(RuntimeError):
+    """An invocation ran past the function's timeout: its worker was killed, as Lambda ends the environment."""
+
+
+class FunctionWorker:
+    """A function's execution environment in a process of its own (``docingest_cli.function_worker``).
+
+    Called like a handler, ``worker(event, context)``; an invocation that outlives ``context``'s
+    remaining time kills the process (the next call starts a new one: a cold start), and the call
+    raises FunctionTimeout, so the poller retries the whole batch as Lambda's event-source mapping does.
+    """
+
+    def __init__(self, function: Function, startup_timeout: float = 120):
+        self.function = function
+        self.startup_timeout = startup_timeout
+        self._process: subprocess.Popen | None = None
+        self._lock = threading.Lock()  # one invocation at a time, as in one Lambda environment
+        self.cold_starts = 0
+
+    def start(self) -> None:
+        with self._lock:
+            if self._process is None or self._process.poll() is not None:
+                self._start()
+
+    def _start(self) -> None:
+        function = self.function
+        command = [sys.executable, "-m", "docingest_cli.function_worker", str(function.code_path), function.handler,
+                   function.logical_id, str(function.memory)]
+        environment = {**function.environment, **os.environ}  # the emulator's settings (endpoint, log level) win
+        self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=environment, text=True)
+        self.cold_starts += 1
+        if not self._read_line(self.startup_timeout):
+            self.stop()
+            raise EmulatorError(f"the {function.logical_id} worker did not start within {self.startup_timeout:.0f}s")
+
+    def __call__(self, event: dict[str, Any], context: "LambdaContext") -> Any:
+        with self._lock:
+            return self._invoke(event, context)
+
+    def _invoke(self, event: dict[str, Any], context: "LambdaContext") -> Any:
+        if self._process is None or self._process.poll() is not None:
+            self._start()
+        seconds = context.get_remaining_time_in_millis() / 1000
+        self._process.stdin.write(json.dumps({"event": event, "timeout": seconds}) + "\n")
+        self._process.stdin.flush()
+        line = self._read_line(seconds + 1)
+        if not line:
+            self.stop(kill=True)
+            raise FunctionTimeout(f"{self.function.logical_id} timed out after {seconds:.0f} s")
+        reply = json.loads(line)
+        if "error" in reply:
+            raise RuntimeError(reply["error"])
+        return reply["response"]
+
+    def _read_line(self, timeout: float) -> str:
+        ready, _, _ = select.select([self._process.stdout], [], [], timeout)
+        return self._process.stdout.readline() if ready else ""
+
+    def stop(self, kill: bool = False) -> None:
+        process, self._process = self._process, None
+        if not process:
+            return
+        if kill:
+            process.kill()
+        else:
+            with contextlib.suppress(OSError):
+                process.stdin.close()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 @dataclass
 class LambdaContext:
     function_name: str
@@ -346,7 +420,8 @@ class Emulator:
 
     def __init__(self, deployment: Deployment, port: int = 0, retry_delay: int | None = DEFAULT_RETRY_DELAY,
                  extra_environment: dict[str, str] | None = None, external_endpoint: str | None = None,
-                 chaos: float = 0.0, chaos_seed: int | None = None, state_dir: Path | None = None):
+                 chaos: float = 0.0, chaos_seed: int | None = None, state_dir: Path | None = None,
+                 in_process: bool = False, concurrency: int = 1):
         if not 0 <= chaos < 1:
             raise ValueError(f"chaos is a probability below 1, not {chaos}")
         self.chaos, self.chaos_seed = chaos, chaos_seed
@@ -359,6 +434,9 @@ class Emulator:
         self.endpoint = ""
         self.pollers: list[QueuePoller] = []
         self.handlers: dict[str, Callable] = {}
+        self.in_process = in_process
+        self.concurrency = concurrency
+        self.workers: list[FunctionWorker] = []
         self._server: EmbeddedServer | None = None
         self._stop = threading.Event()
         self._environment: contextlib.AbstractContextManager | None = None
@@ -392,21 +470,41 @@ class Emulator:
         session = boto3.session.Session(region_name=region)
         provision(self.deployment, session, self.endpoint)
         functions = self.deployment.functions(self.endpoint)
-        self.handlers = {logical_id: load_handler(function) for logical_id, function in functions.items()}
         sqs = session.client("sqs", endpoint_url=self.endpoint)
         resolver = self.deployment.resolver(self.endpoint)
-        invoke_lock = threading.Lock()
+        shared_lock = threading.Lock()  # in one process, one invocation at a time (Powertools' metric set is shared)
         for mapping in self.deployment.queue_mappings():
-            poller = QueuePoller(
-                sqs, mapping,
-                queue_url=resolver.refs[mapping.queue_logical_id],
-                queue_arn=resolver.attributes[(mapping.queue_logical_id, "Arn")],
-                function=functions[mapping.function], handler=self.handlers[mapping.function],
-                region=region, invoke_lock=invoke_lock, stop=self._stop, retry_delay=self.retry_delay,
-                chaos=self.chaos, chaos_seed=self.chaos_seed,
-            )
+            function = functions[mapping.function]
+            for _ in range(self._concurrency(function)):
+                handler, lock = self._handler(function), shared_lock if self.in_process else threading.Lock()
+                poller = QueuePoller(
+                    sqs, mapping,
+                    queue_url=resolver.refs[mapping.queue_logical_id],
+                    queue_arn=resolver.attributes[(mapping.queue_logical_id, "Arn")],
+                    function=function, handler=handler, region=region, invoke_lock=lock, stop=self._stop,
+                    retry_delay=self.retry_delay, chaos=self.chaos, chaos_seed=self.chaos_seed,
+                )
+                self.pollers.append(poller)
+        for worker in self.workers:  # cold starts in parallel, before the first message
+            threading.Thread(target=worker.start, daemon=True).start()
+        for poller in self.pollers:
             poller.start()
-            self.pollers.append(poller)
+
+    def _concurrency(self, function: Function) -> int:
+        """Workers per function: the template's reserved concurrency caps ``concurrency``; one in-process."""
+        if self.in_process:
+            return 1
+        reserved = function.reserved_concurrency
+        return max(1, min(self.concurrency, reserved) if reserved else self.concurrency)
+
+    def _handler(self, function: Function) -> Callable:
+        if self.in_process:
+            if function.logical_id not in self.handlers:
+                self.handlers[function.logical_id] = load_handler(function)
+            return self.handlers[function.logical_id]
+        worker = FunctionWorker(function)
+        self.workers.append(worker)
+        return worker
 
     def chaos_counts(self) -> dict[str, int]:
         """Records failed on purpose so far (``failed_before`` / ``failed_after`` the handler), all pollers."""
@@ -416,6 +514,8 @@ class Emulator:
         self._stop.set()
         for poller in self.pollers:
             poller.join(timeout=5)
+        for worker in self.workers:
+            worker.stop()
         if self._server:
             self._server.stop()
         if self._environment:

@@ -339,7 +339,44 @@ def _progress(done: int, total: int, label: str) -> None:
     sys.stderr.flush()
 
 
-def wait_for(target: Target, dropped: list[dict[str, Any]], timeout: float) -> dict[str, dict[str, Any]]:
+class WaitProgress:
+    """One status line on ``stream`` while `ingest run` waits, when it is a terminal: documents finished
+    (DONE/FAILED), where the others are in the pipeline, the rate and an ETA. Silent otherwise."""
+
+    def __init__(self, target: Target, stream=None, every: float = 1.0):
+        self.target, self.stream, self.every = target, stream or sys.stderr, every
+        self.enabled = self.stream.isatty()
+        self.started = time.monotonic()
+        self._shown_at = 0.0
+        self._in_stages: dict[str, int] = {}
+        self._counted_at = 0.0
+
+    def update(self, watch: "_Watch", total: int, final: bool = False) -> None:
+        if not self.enabled or (not final and time.monotonic() - self._shown_at < self.every):
+            return
+        self._shown_at = time.monotonic()
+        if time.monotonic() - self._counted_at > 3 * self.every:  # six COUNT queries: not on every update
+            with contextlib.suppress(Exception):
+                self._in_stages = self.target.documents.count_by_status()
+            self._counted_at = time.monotonic()
+        self.stream.write("\r\033[K" + self.line(len(watch.finished_at), total, watch.outcomes, self._in_stages,
+                                                 time.monotonic() - self.started) + ("\n" if final else ""))
+        self.stream.flush()
+
+    @staticmethod
+    def line(finished: int, total: int, outcomes: Counter, in_stages: dict[str, int], elapsed: float) -> str:
+        rate = finished / elapsed if elapsed > 0 else 0.0
+        eta = f"ETA {int((total - finished) / rate) // 60}:{int((total - finished) / rate) % 60:02d}" if rate and finished < total else ""
+        stages = " ".join(f"{label} {in_stages[status]}" for status, label in
+                          (("RECEIVED", "fetching"), ("FETCHED", "cleaning"), ("CLEANED", "language"),
+                           ("LANGUAGE_DETECTED", "entities")) if in_stages.get(status))
+        parts = [f"{finished}/{total} finished (DONE {outcomes.get('DONE', 0)}, FAILED {outcomes.get('FAILED', 0)})",
+                 f"in the pipeline: {stages}" if stages else "", f"{rate:.1f} docs/s", eta]
+        return " · ".join(part for part in parts if part)
+
+
+def wait_for(target: Target, dropped: list[dict[str, Any]], timeout: float,
+             progress: WaitProgress | None = None) -> dict[str, dict[str, Any]]:
     """Wait until every dropped document is DONE or FAILED (or the timeout), then read the records.
 
     A URL list's URLs are documents of their own: once the list is DONE its item gets ``children``, one
@@ -362,6 +399,10 @@ def wait_for(target: Target, dropped: list[dict[str, Any]], timeout: float) -> d
         if watch.pending() and (watch.lists_opened or time.monotonic() - last_sweep > 15):
             watch.sweep(target)
             last_sweep = time.monotonic()
+        if progress:
+            progress.update(watch, watch.total())
+    if progress:
+        progress.update(watch, watch.total(), final=True)
     items = [*dropped, *(child for item in dropped for child in item.get("children", []))]
     for item in items:
         finished = watch.finished_at.get(id(item))
@@ -378,10 +419,15 @@ class _Watch:
             self.files.setdefault(item["doc_id"], []).append(item)
         self.urls: dict[str, list[dict[str, Any]]] = {}  # URL -> the children waiting for it
         self.finished_at: dict[int, float] = {}  # id(item) -> when it was seen final
+        self.outcomes: Counter = Counter()  # final status -> documents
         self.lists_opened = False
+        self._dropped = dropped
 
     def pending(self) -> bool:
         return bool(self.files or self.urls)
+
+    def total(self) -> int:
+        return len(self._dropped) + sum(len(item.get("children", ())) for item in self._dropped)
 
     def saw(self, records: list[dict[str, Any]]) -> None:
         """Records seen in a final status: ``doc_id``, ``status`` and ``sources``."""
@@ -391,12 +437,14 @@ class _Watch:
         for record in records:
             for item in self.files.pop(record["doc_id"], []):
                 self.finished_at[id(item)] = time.monotonic()
+                self.outcomes[record["status"]] += 1
                 if "urls" in item:
                     self._open_list(item, record["status"] == "DONE")
             for url in [*record.get("sources", ()), *(u for u in list(self.urls) if request_id(u) == record["doc_id"])]:
                 for child in self.urls.pop(url, []):
                     child["doc_id"] = record["doc_id"]
                     self.finished_at[id(child)] = time.monotonic()
+                    self.outcomes[record["status"]] += 1
 
     def _open_list(self, item: dict[str, Any], done: bool) -> None:
         item["children"] = [{"source": url, "via": item["source"], "doc_id": None, "dropped_at": item["dropped_at"]}
@@ -452,7 +500,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise CommandError("no files to process", USAGE)
     with target_for(args, start_pipeline=True) as target:
         dropped = drop_files(target, files, progress=args.output == "table" and sys.stderr.isatty())
-        records = wait_for(target, dropped, args.timeout)
+        records = wait_for(target, dropped, args.timeout, WaitProgress(target))
         items = [entry for item in dropped for entry in (item, *item.get("children", ()))]
         results = [result_row(target, item, records.get(item["doc_id"])) for item in items]
         shared = [e for e in target.entity_index.top(limit=200) if e["documents"] > 1][:12] if len(results) > 1 else []

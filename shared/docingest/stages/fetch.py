@@ -13,10 +13,6 @@ import unicodedata
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import charset_normalizer
-import ftfy
-import ftfy.badness
-
 from docingest.errors import BadInput
 
 HTML = "text/html"
@@ -136,6 +132,8 @@ def _decode(data: bytes, encoding: str, errors: str = "strict") -> str:
 
 def _detect_encoding(data: bytes) -> str | None:
     """charset-normalizer's pick; among near ties, the encoding most used on the web."""
+    import charset_normalizer  # imported when first needed: most documents are UTF-8 (a faster cold start)
+
     matches = [m for m in charset_normalizer.from_bytes(data) if text_codec(m.encoding)]
     if not matches:
         return None
@@ -166,7 +164,12 @@ def _finish(text: str, charset: str) -> Decoded:
 
 def repair_mojibake(text: str) -> str:
     """Undo text that was decoded with the wrong codec upstream ("Ã©tÃ©" -> "été"); else unchanged."""
-    if text.isascii() or not ftfy.badness.is_bad(text):
+    if text.isascii():
+        return text
+    import ftfy  # imported when first needed (a faster cold start)
+    import ftfy.badness
+
+    if not ftfy.badness.is_bad(text):
         return text
     return ftfy.fix_encoding(text)
 
