@@ -6,6 +6,9 @@
   failure: with the entity index that is quadratic in the table's size (minutes per document after a
   few hundred documents). The patched version snapshots only the items the transaction touches and
   restores them when moto cancels the transaction.
+- moto's ReceiveMessage checks each message it returns against the queue's retention period by building
+  all the queue's attributes, whose message counts walk every message: O(queue length) per message
+  received. The patched check reads the retention period alone.
 """
 from __future__ import annotations
 
@@ -75,6 +78,17 @@ def _restore(backend, snapshots) -> None:
             backend.put_item(table_name, attributes)
 
 
+def retention_check_without_queue_attributes() -> None:
+    from moto.sqs import models
+
+    def is_message_valid_based_on_retention_period(self, queue_name: str, message: Any) -> bool:
+        retention_period = int(self.get_queue(queue_name).message_retention_period)
+        return retention_period + message.sent_timestamp / 1000 > models.unix_time()
+
+    models.SQSBackend.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period
+
+
 def apply() -> None:
     cache_module_list()
     item_level_transaction_rollback()
+    retention_check_without_queue_attributes()
