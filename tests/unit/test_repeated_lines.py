@@ -117,3 +117,16 @@ def test_blank_lines_are_squeezed_and_empty_counts_keep_everything() -> None:
     assert rl.filter(text, {}, 0) == (text, [])
     counts = {rl.fingerprint("Second paragraph."): 9}
     assert rl.filter(text + "\n\nThird.", counts, 9) == ("First paragraph.\n\nThird.", ["Second paragraph."])
+
+
+def test_long_lines_in_the_middle_are_not_counted_but_short_or_edge_lines_are() -> None:
+    rl = RepeatedLines(edge_lines=2, max_middle_chars=40)
+    long_middle = "A long paragraph of the article body that no other page of the site will print again."
+    text = "\n".join(["Site header", "Top story", "Short chrome line", long_middle, "Another middle paragraph of the report, "
+                      "long enough to be left alone by the counter.", "Footer links", "Copyright"])
+    counted = rl.lines_to_count(text)
+    assert rl.fingerprint(long_middle) not in counted
+    assert {rl.fingerprint(line) for line in ("Site header", "Top story", "Short chrome line", "Footer links", "Copyright")} <= counted
+    everywhere = {fp: 10 for fp in counted | {rl.fingerprint(long_middle)}}
+    kept, removed = rl.filter(text, everywhere, documents_seen=10)
+    assert long_middle in kept and "Short chrome line" in removed

@@ -54,11 +54,17 @@ class RepeatedLines:
     min_share: share of the source's other documents that must contain it (0 disables).
     min_chars: shorter lines (after normalisation) are neither counted nor removed; the
         single-page rules handle short chrome, and very short lines ("Yes", "1.") repeat by chance.
+    edge_lines, max_middle_chars: a line is counted (and can be removed) when it is one of the first
+        or last ``edge_lines`` lines of the document, or at most ``max_middle_chars`` long. A site's
+        chrome is short or stands at the top and bottom; counting every long paragraph in the middle
+        of every article cost one write per paragraph for lines that never repeat.
     """
 
     min_documents: int = 3
     min_share: float = 0.1
     min_chars: int = 1
+    edge_lines: int = 10
+    max_middle_chars: int = 150
 
     def fingerprint(self, line: str) -> str:
         """sha1 prefix of the normalised line ('© 2023 Site' and '© 2024 Site' match)."""
@@ -67,14 +73,19 @@ class RepeatedLines:
     def _countable(self, normalized: str) -> bool:
         return len(normalized) >= self.min_chars and bool(_HAS_WORD.search(normalized))
 
+    def _fingerprinted(self, text: str) -> list[tuple[str, str | None]]:
+        """Each line of the text with its fingerprint, or None when the line is not counted."""
+        lines = text.split("\n")
+        normalized = [normalize_line(line) for line in lines]
+        filled = [i for i, n in enumerate(normalized) if n]
+        edges = set(filled[:self.edge_lines]) | set(filled[-self.edge_lines:] if self.edge_lines else ())
+        return [(line, hashlib.sha1(n.encode("utf-8")).hexdigest()[:FINGERPRINT_CHARS]
+                 if self._countable(n) and (i in edges or len(n) <= self.max_middle_chars) else None)
+                for i, (line, n) in enumerate(zip(lines, normalized))]
+
     def lines_to_count(self, text: str) -> set[str]:
         """Fingerprints of the document's distinct countable lines (each counts once per document)."""
-        found: set[str] = set()
-        for line in text.split("\n"):
-            normalized = normalize_line(line)
-            if self._countable(normalized):
-                found.add(hashlib.sha1(normalized.encode("utf-8")).hexdigest()[:FINGERPRINT_CHARS])
-        return found
+        return {fp for _, fp in self._fingerprinted(text) if fp}
 
     def threshold(self, documents_seen: int) -> int:
         """Other documents that must contain a line for it to be removed."""
@@ -98,13 +109,10 @@ class RepeatedLines:
         needed = self.threshold(documents_seen - own)
         kept: list[str] = []
         removed: list[str] = []
-        for line in text.split("\n"):
-            normalized = normalize_line(line)
-            if self._countable(normalized):
-                fp = hashlib.sha1(normalized.encode("utf-8")).hexdigest()[:FINGERPRINT_CHARS]
-                if counts.get(fp, 0) - own >= needed:
-                    removed.append(line)
-                    continue
+        for line, fp in self._fingerprinted(text):
+            if fp and counts.get(fp, 0) - own >= needed:
+                removed.append(line)
+                continue
             if not line.strip() and (not kept or not kept[-1].strip()):
                 continue  # no leading or doubled blank lines
             kept.append(line)
