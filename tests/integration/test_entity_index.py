@@ -100,3 +100,17 @@ def test_a_cancelled_transaction_leaves_no_partial_write(index):
         index._transact(actions)
     assert index.entity("PER:anna berg") is None  # the first entity's writes were undone
     assert {s.key: index.entity(s.key) for s in first[1:]} == before
+
+
+def test_aliases_already_in_the_index_are_not_written_again(index):
+    written = []
+    index.client.meta.events.register(
+        "provide-client-params.dynamodb.BatchWriteItem",
+        lambda params, **kwargs: written.extend(r["PutRequest"]["Item"]["pk"] for r in params["RequestItems"][index.table.name]))
+    first = summaries(EN, [("Vladimir Putin", "PER"), ("Oslo", "LOC"), ("Putin", "PER")])
+    index.add_document("doc-1", "en", first)
+    assert "ALIAS#putin" in written
+    written.clear()
+    index.add_document("doc-2", "en", summaries(EN, [("Vladimir Putin", "PER"), ("Anna Berg", "PER"), ("Putin", "PER")]))
+    assert "ALIAS#putin" not in written and "ALIAS#berg" in written
+    assert index.search("Putin") == ["PER:vladimir putin"] and index.search("Berg") == ["PER:anna berg"]

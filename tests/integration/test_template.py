@@ -149,7 +149,8 @@ GRANTS = {  # what each function's code calls (shared/docingest/adapters, pipeli
     "ExtractEntitiesFunction": DOCUMENT_RECORD | {
         ("s3:GetObject", "${DocumentBucket.Arn}/clean/*"),
         ("s3:PutObject", "${DocumentBucket.Arn}/enriched/*"),
-        *{(action, "EntityIndexTable.Arn") for action in ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem")},
+        *{(action, "EntityIndexTable.Arn") for action in ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem",
+                                                           "dynamodb:BatchGetItem")},
         ("comprehend:BatchDetectEntities", "*"),  # only with EntityBackend=comprehend
     },
 }
