@@ -67,7 +67,7 @@ def page_rows(page: dict) -> dict:
 class _Lite:
     """What context_features reads of a Block, without the lxml element."""
 
-    __slots__ = ("tag", "text", "features", "element", "group")
+    __slots__ = ("tag", "text", "features", "element", "group", "parent")
 
     class _El:
         __slots__ = ("parent",)
@@ -81,6 +81,7 @@ class _Lite:
     def __init__(self, tag, text, features, parent, group):
         self.tag, self.text, self.features, self.group = tag, text, features, group
         self.element = _Lite._El(parent)
+        self.parent = None  # html_extract._parent caches a Block's parent here; None: look it up from the element
 
 
 def context_rows(page: dict, probs: list[float]) -> list[list[float]]:
