@@ -114,3 +114,10 @@ def test_aliases_already_in_the_index_are_not_written_again(index):
     index.add_document("doc-2", "en", summaries(EN, [("Vladimir Putin", "PER"), ("Anna Berg", "PER"), ("Putin", "PER")]))
     assert "ALIAS#putin" not in written and "ALIAS#berg" in written
     assert index.search("Putin") == ["PER:vladimir putin"] and index.search("Berg") == ["PER:anna berg"]
+
+
+def test_aliases_are_looked_up_in_one_read_per_hundred(index):
+    reads = []
+    index.client.meta.events.register("provide-client-params.dynamodb.BatchGetItem", lambda params, **kwargs: reads.append(params))
+    index.add_document("doc-1", "en", summaries(EN, [("Vladimir Putin", "PER"), ("Anna Berg", "PER"), ("Oslo", "LOC")]))
+    assert len(reads) == 1

@@ -97,7 +97,8 @@ class EntityIndex:
 
     def _put_aliases(self, entities: Iterable[EntityMentions]) -> None:
         items = {(f"ALIAS#{alias}", f"ENTITY#{e.key}"): e for e in entities for alias in e.aliases}
-        missing = {key: entity for key, entity in items.items() if key not in self._existing(list(items))}
+        existing = self._existing(list(items))
+        missing = {key: entity for key, entity in items.items() if key not in existing}
         with self.table.batch_writer(overwrite_by_pkeys=["pk", "sk"]) as batch:
             for (pk, sk), entity in missing.items():
                 batch.put_item(Item={"pk": pk, "sk": sk, "entity_key": entity.key, "entity_type": entity.type})
