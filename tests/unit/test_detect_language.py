@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import importlib.resources
 import random
-import time
 
 import pytest
 
@@ -164,24 +163,18 @@ def test_probability_above_one_is_clipped(monkeypatch: pytest.MonkeyPatch) -> No
     assert 0.5 < result.confidence <= 1.0  # calibrated: a raw 1.0 is not "always right"
 
 
-def test_large_text_is_fast_and_correct() -> None:
+def test_large_text_is_correct() -> None:  # its speed: bench/faults.py (never timed in tests)
     paragraph = SENTENCES["es"] + "\n\n"
     text = paragraph * (1_000_000 // len(paragraph) + 1)
     assert len(text) >= 1_000_000
-    detect_language("warm up the model")
-    start = time.perf_counter()
     result = detect_language(text)
-    elapsed = time.perf_counter() - start
     assert result.language == "es"
     assert result.confidence > 0.5
-    assert elapsed < 0.5, f"took {elapsed:.3f}s"
 
 
 def test_large_text_without_whitespace() -> None:
     text = SENTENCES["zh"] * 20_000  # ~900k chars, no spaces at all
-    start = time.perf_counter()
     result = detect_language(text)
-    assert time.perf_counter() - start < 0.5
     assert result.language == "zh"
 
 
@@ -419,13 +412,10 @@ def test_supported_languages() -> None:
     assert "als" not in codes and "sh" not in codes and "no" not in codes
 
 
-def test_long_mixed_document_is_fast() -> None:
+def test_long_mixed_document_has_every_language() -> None:
     paragraphs = [SENTENCES[c] for c in ("en", "fr", "de", "id", "ru")]
     text = "\n".join(paragraphs * 5_000)  # ~1.2 MB, 25k paragraphs
-    detect_language("warm up the model")
-    start = time.perf_counter()
     result = detect_language(text)
-    assert time.perf_counter() - start < 0.5
     assert {s.language for s in result.languages or []} == {"en", "fr", "de", "id", "ru"}
 
 
