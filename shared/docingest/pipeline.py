@@ -94,10 +94,10 @@ def fetch_s3_object(services: Services, bucket: str, key: str, received_at: str 
     attempt.source, attempt.received_at = source, received_at
     attempt.doc_id = fetch_stage.request_id(source)  # until the bytes are read
     attempt.attributes = {"kind": "document", "source_name": posixpath.basename(key)}
-    inbox = services.store.head_inbox(bucket, key)
+    inbox = services.store.open_inbox(bucket, key)  # one GetObject: its ContentLength decides before the body is read
     if inbox.size > services.settings.max_document_bytes:
         return _refuse_large_object(services, inbox, source, received_at)
-    data = services.store.read_inbox(bucket, key)
+    data = inbox.read()
     return _accept(services, data, source=source, name=key, declared_type=inbox.content_type, received_at=received_at,
                    attempt=attempt)
 
@@ -137,7 +137,7 @@ def url_request_attributes(message: UrlMessage) -> dict[str, Any]:
 
 
 def _refuse_large_object(services: Services, inbox: InboxObject, source: str, received_at: str | None) -> tuple[str, Outcome]:
-    doc_id = services.store.hash_inbox(inbox.bucket, inbox.key)
+    doc_id = inbox.sha256()  # the body streamed, never loaded whole
     attributes = {"kind": "document", "source_name": posixpath.basename(inbox.key), "size_bytes": inbox.size, "raw_key": source}
     reason = f"too large: {inbox.size} bytes, the limit is {services.settings.max_document_bytes} (raw input kept at {source})"
     return doc_id, _refuse(services, doc_id, source, attributes, reason, received_at)

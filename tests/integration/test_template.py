@@ -128,7 +128,7 @@ def test_policies_have_no_wildcard_acl_or_lifecycle_actions():
 DOCUMENT_RECORD = {("dynamodb:GetItem", "DocumentTable.Arn"), ("dynamodb:UpdateItem", "DocumentTable.Arn")}
 GRANTS = {  # what each function's code calls (shared/docingest/adapters, pipeline.py), and nothing else
     "FetchFunction": DOCUMENT_RECORD | {
-        ("s3:GetObject", "${InboxBucket.Arn}/*"),  # HeadObject too
+        ("s3:GetObject", "${InboxBucket.Arn}/*"),  # one GetObject per dropped file (no HeadObject)
         ("s3:PutObject", "${DocumentBucket.Arn}/raw/*"),
         ("dynamodb:PutItem", "DocumentTable.Arn"),
         ("dynamodb:DeleteItem", "DocumentTable.Arn"),  # a URL's earlier failure, superseded

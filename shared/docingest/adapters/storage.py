@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from docingest.adapters.aws import client
@@ -27,10 +27,32 @@ def enriched_key(doc_id: str) -> str:
 
 @dataclass(frozen=True)
 class InboxObject:
+    """A dropped file opened with one GetObject: its size and type known, its body not read yet."""
+
     bucket: str
     key: str
     size: int
     content_type: str | None
+    body: Any = field(default=None, compare=False, repr=False)  # botocore's StreamingBody
+
+    def read(self) -> bytes:
+        try:
+            return self.body.read()
+        finally:
+            self.body.close()
+
+    def sha256(self) -> str:
+        """sha256 of the body streamed in chunks (for objects too large to load)."""
+        digest = hashlib.sha256()
+        try:
+            for chunk in self.body.iter_chunks(1024 * 1024):
+                digest.update(chunk)
+        finally:
+            self.body.close()
+        return digest.hexdigest()
+
+    def close(self) -> None:
+        self.body.close()
 
 
 class DocumentStore:
@@ -40,19 +62,10 @@ class DocumentStore:
         self.bucket = bucket
         self._s3 = s3 or client("s3")
 
-    def head_inbox(self, bucket: str, key: str) -> InboxObject:
-        head = self._s3.head_object(Bucket=bucket, Key=key)
-        return InboxObject(bucket, key, head["ContentLength"], head.get("ContentType"))
-
-    def read_inbox(self, bucket: str, key: str) -> bytes:
-        return self._s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-
-    def hash_inbox(self, bucket: str, key: str) -> str:
-        """sha256 of an object streamed in chunks (for objects too large to load)."""
-        digest = hashlib.sha256()
-        for chunk in self._s3.get_object(Bucket=bucket, Key=key)["Body"].iter_chunks(1024 * 1024):
-            digest.update(chunk)
-        return digest.hexdigest()
+    def open_inbox(self, bucket: str, key: str) -> InboxObject:
+        """One GetObject: the size decides what happens to the body (read, streamed for its hash, or closed)."""
+        response = self._s3.get_object(Bucket=bucket, Key=key)
+        return InboxObject(bucket, key, response["ContentLength"], response.get("ContentType"), response["Body"])
 
     def put_raw(self, doc_id: str, data: bytes, content_type: str | None = None) -> str:
         key = raw_key(doc_id)
