@@ -179,14 +179,24 @@ def _accept(
     if attempt is not None:  # from here on, a failure belongs to this document
         attempt.doc_id, attempt.attributes = doc_id, attributes
     attributes["raw_key"] = services.store.put_raw(doc_id, data, content_type)
-    services.documents.create(doc_id, source, attributes, received_at)
 
-    def decode(record: dict[str, Any]) -> dict[str, Any]:
+    def decode(record: dict[str, Any] | None = None) -> dict[str, Any]:
         return {"charset": fetch_stage.decode_bytes(data, fetch_stage.declared_charset(data, declared_type)).charset}
 
     if content_type == fetch_stage.URL_LIST:
+        services.documents.create(doc_id, source, attributes, received_at)
         return doc_id, _split_url_list(services, doc_id, data, declared_type, source, depth)
-    return doc_id, run_stage(services, Stage.FETCH, doc_id, decode)
+    try:
+        decoded = decode()
+    except Exception:  # bad input or an error to retry: as before, from a RECEIVED record (run_stage fails or raises)
+        services.documents.create(doc_id, source, attributes, received_at)
+        return doc_id, run_stage(services, Stage.FETCH, doc_id, decode)
+    # The usual case: one conditional PutItem creates the record as create + advance(FETCH) would leave it.
+    if services.documents.create_fetched(doc_id, source, {**attributes, **decoded}, received_at) is not None:
+        _hand_on(services, Stage.FETCH, doc_id)
+        return doc_id, Outcome.ADVANCED
+    # The document exists already (its source was added): a duplicate, a redelivery or a retry, as before.
+    return doc_id, run_stage(services, Stage.FETCH, doc_id, lambda record: decoded)
 
 
 def _split_url_list(services: Services, doc_id: str, data: bytes, declared_type: str | None, source: str, depth: int) -> Outcome:

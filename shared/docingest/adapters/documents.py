@@ -73,19 +73,31 @@ class DocumentRepository:
 
     def create(self, doc_id: str, source: str, attributes: dict[str, Any], received_at: str | None = None) -> bool:
         """Create a RECEIVED record; False (and the source added) when the document exists already."""
+        return self._create(doc_id, source, Status.RECEIVED, attributes, received_at) is not None
+
+    def create_fetched(self, doc_id: str, source: str, attributes: dict[str, Any],
+                       received_at: str | None = None) -> dict[str, Any] | None:
+        """Create a record directly in its FETCHED state (as ``create`` then ``advance(FETCH)`` would leave it),
+        in one conditional PutItem; returns it. None (and the source added) when the document exists already."""
+        return self._create(doc_id, source, Status.FETCHED, attributes, received_at)
+
+    def _create(self, doc_id: str, source: str, status: Status, attributes: dict[str, Any],
+                received_at: str | None) -> dict[str, Any] | None:
         stamp = now()
         item = {
             "doc_id": doc_id,
-            "status": Status.RECEIVED.value,
+            "status": status.value,
             "source": source,
             "sources": {source},
             "received_at": received_at or stamp,
             "updated_at": stamp,
             **_to_dynamo(attributes),
         }
+        if status != Status.RECEIVED:
+            item[timestamp_attribute(status)] = stamp
         try:
             self.table.put_item(Item=item, ConditionExpression="attribute_not_exists(doc_id)")
-            return True
+            return _from_dynamo(item)
         except ClientError as error:
             if not _is_conditional_failure(error):
                 raise
@@ -94,7 +106,7 @@ class DocumentRepository:
             UpdateExpression="ADD sources :source",
             ExpressionAttributeValues={":source": {source}},
         )
-        return False
+        return None
 
     def advance(self, doc_id: str, stage: Stage, attributes: dict[str, Any] | None = None) -> bool:
         """Move a document to the status ``stage`` produces, if it is where that stage expects it.
