@@ -12,8 +12,10 @@ import logging
 import os
 import random
 import select
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -23,6 +25,7 @@ from typing import Any, Callable
 
 import boto3
 
+from docingest_cli import direct_transport
 from docingest_cli.deployment import Deployment, Function, QueueMapping
 
 log = logging.getLogger("docingest.emulator")
@@ -89,15 +92,20 @@ class EmulatorError(RuntimeError):
 class EmbeddedServer:
     """moto's server on 127.0.0.1 in a child process (port 0 picks a free one) that dies with this one."""
 
-    def __init__(self, port: int = 0, state_dir: Path | None = None):
+    def __init__(self, port: int = 0, state_dir: Path | None = None, direct: bool = True):
         self.port = port
         self.state_dir = state_dir
         self._process: subprocess.Popen | None = None
+        self._socket_dir = tempfile.mkdtemp(prefix="docingest-") if direct else None
+        # the emulator's own processes reach moto here, without HTTP (direct_transport)
+        self.direct_socket = os.path.join(self._socket_dir, "moto.sock") if self._socket_dir else None
 
     def start(self, timeout: float = 60) -> str:
         command = [sys.executable, "-m", "docingest_cli.moto_process", str(self.port)]
         if self.state_dir:
             command += ["--state", str(self.state_dir)]
+        if self.direct_socket:
+            command += ["--direct", self.direct_socket]
         # stdin: a pipe the child watches, closed by the kernel when this process dies (see moto_process)
         self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         line = self._first_line(timeout)
@@ -125,6 +133,8 @@ class EmbeddedServer:
         except subprocess.TimeoutExpired:
             self._process.kill()
             self._process.wait()
+        if self._socket_dir:
+            shutil.rmtree(self._socket_dir, ignore_errors=True)
 
 
 # provisioning ------------------------------------------------------------------------------
@@ -437,6 +447,7 @@ class Emulator:
         self.in_process = in_process
         self.concurrency = concurrency
         self.workers: list[FunctionWorker] = []
+        self.direct_socket: str | None = None  # the embedded server's short cut for the emulator's own processes
         self._server: EmbeddedServer | None = None
         self._stop = threading.Event()
         self._environment: contextlib.AbstractContextManager | None = None
@@ -461,16 +472,20 @@ class Emulator:
         else:
             self._server = EmbeddedServer(self.port, self.state_dir)
             self.endpoint = self._server.start()
+            self.direct_socket = self._server.direct_socket
         region = self.deployment.region
         # the embedded emulator always gets local credentials; LocalStack and the like keep the user's
         endpoint = endpoint_environment(self.endpoint, region, keep_credentials=bool(self.external_endpoint))
+        direct = {direct_transport.SOCKET_VARIABLE: self.direct_socket} if self.direct_socket else {}
         self._environment = patched_environment({**self.deployment.settings_environment(self.endpoint), **QUIET_POWERTOOLS,
-                                                 **endpoint, **self.extra_environment})
+                                                 **endpoint, **direct, **self.extra_environment})
         self._environment.__enter__()
         session = boto3.session.Session(region_name=region)
         provision(self.deployment, session, self.endpoint)
         functions = self.deployment.functions(self.endpoint)
         sqs = session.client("sqs", endpoint_url=self.endpoint)
+        if self.direct_socket:
+            direct_transport.attach(sqs, self.endpoint, self.direct_socket)
         resolver = self.deployment.resolver(self.endpoint)
         shared_lock = threading.Lock()  # in one process, one invocation at a time (Powertools' metric set is shared)
         for mapping in self.deployment.queue_mappings():

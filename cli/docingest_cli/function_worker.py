@@ -37,8 +37,13 @@ class LogOutput(io.TextIOBase):
 
 
 def serve(code_path: str, handler_name: str, function_name: str, memory_mb: int) -> None:
+    from docingest_cli import direct_transport
     from docingest_cli.emulator import LambdaContext, load_handler
     from docingest_cli.deployment import Function
+
+    direct_socket, endpoint = os.environ.get(direct_transport.SOCKET_VARIABLE), os.environ.get("AWS_ENDPOINT_URL")
+    if direct_socket and endpoint:  # before the handler makes its clients
+        direct_transport.install(endpoint, direct_socket)
 
     protocol = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # anything written to fd 1 from C code lands in stderr too

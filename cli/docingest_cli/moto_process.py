@@ -1,6 +1,6 @@
 """moto's server in a process of its own, so the emulated services and the functions use two cores.
 
-    python -m docingest_cli.moto_process PORT [--state DIR] [--snapshot-interval SECONDS]
+    python -m docingest_cli.moto_process PORT [--state DIR] [--snapshot-interval SECONDS] [--direct SOCKET]
 
 The parent reads one line on this process's stdout: ``ready PORT`` once the port is bound (PORT 0 binds
 a free one), or ``error MESSAGE``. This process lives as long as its stdin is open: the parent holds
@@ -8,7 +8,8 @@ the other end of that pipe, and the kernel closes it when the parent dies, even 
 the server never outlives ``ingest up`` and never keeps its port. (A pipe rather than Linux's
 PR_SET_PDEATHSIG: that one fires when the *thread* that started the child ends, and works on Linux only.)
 With ``--state`` the backends are restored from DIR and saved there (``moto_state``), last when the
-server stops: on SIGTERM, or when the parent closes the pipe or dies.
+server stops: on SIGTERM, or when the parent closes the pipe or dies. With ``--direct`` the emulator's
+own processes also reach the same application over a Unix socket (``direct_transport``).
 """
 from __future__ import annotations
 
@@ -21,11 +22,11 @@ import threading
 from pathlib import Path
 
 
-def serve(port: int, state: Path | None = None, snapshot_interval: float = 2.0) -> None:
+def serve(port: int, state: Path | None = None, snapshot_interval: float = 2.0, direct: Path | None = None) -> None:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import make_server
 
-    from docingest_cli import moto_patches, moto_state
+    from docingest_cli import direct_transport, moto_patches, moto_state
 
     moto_patches.apply()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -46,8 +47,11 @@ def serve(port: int, state: Path | None = None, snapshot_interval: float = 2.0) 
         _report(f"error port {port} of 127.0.0.1 is in use: is another `ingest up` running? "
                 "Stop it, or choose another port (--port)")
         sys.exit(1)
+    listener = direct_transport.serve(application, str(direct)) if direct else None
     if store:
         store.close_in_copy.append(server.socket)
+        if listener:
+            store.close_in_copy.append(listener)
     stopping = threading.Event()
 
     def stop(*_: object) -> None:
@@ -62,6 +66,8 @@ def serve(port: int, state: Path | None = None, snapshot_interval: float = 2.0) 
                          daemon=True).start()
     _report(f"ready {server.server_port}")
     server.serve_forever()
+    if listener:
+        listener.close()
     if store:
         store.save(gate)
 
@@ -87,5 +93,6 @@ if __name__ == "__main__":
     arguments.add_argument("port", type=int)
     arguments.add_argument("--state", type=Path)
     arguments.add_argument("--snapshot-interval", type=float, default=2.0)
+    arguments.add_argument("--direct", type=Path)
     options = arguments.parse_args()
-    serve(options.port, options.state, options.snapshot_interval)
+    serve(options.port, options.state, options.snapshot_interval, options.direct)

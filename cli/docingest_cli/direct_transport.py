@@ -1,0 +1,221 @@
+"""A short cut from the emulator's function workers to moto, beside its HTTP port.
+
+moto's HTTP server (werkzeug's threaded server, one parse of every request and response) cost more
+than the emulated services themselves. The emulator's own processes (function workers, pollers)
+hand botocore's prepared request to moto's process over a Unix socket instead; there it goes to the
+same WSGI application the HTTP port serves, with the environ werkzeug's server would build. Same
+routing, same backends, same state gate: only the HTTP round trip is left out. Anything else (the
+AWS CLI, a user's scripts, `invoke --endpoint-url`) keeps using the HTTP port.
+
+- moto's side: ``serve(application, path)`` in ``moto_process``.
+- a client's side: ``install(endpoint, path)`` before any boto3 session exists (function workers);
+  ``attach(client, endpoint, path)`` for a client made already.
+
+Only requests whose URL starts with the embedded emulator's endpoint take the short cut.
+"""
+from __future__ import annotations
+
+import io
+import logging
+import os
+import socket
+import sys
+import threading
+from multiprocessing.connection import Connection
+from typing import Any, Callable
+from urllib.parse import unquote, urlsplit
+
+log = logging.getLogger("docingest.emulator")
+SOCKET_VARIABLE = "DOCINGEST_EMULATOR_SOCKET"  # set for function workers: where moto's process listens
+
+
+# moto's side ---------------------------------------------------------------------------------
+
+
+def serve(application: Callable, path: str) -> socket.socket:
+    """Accept connections on ``path`` and answer each one's requests in a thread of its own."""
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    os.chmod(path, 0o600)
+    listener.listen(64)
+
+    def accept() -> None:
+        while True:
+            try:
+                sock, _ = listener.accept()
+            except OSError:  # the listener was closed: the server stops
+                return
+            connection = Connection(sock.detach())
+            threading.Thread(target=_answer, args=(application, connection), name="direct-connection", daemon=True).start()
+
+    threading.Thread(target=accept, name="direct-accept", daemon=True).start()
+    return listener
+
+
+def _answer(application: Callable, connection: Connection) -> None:
+    with connection:
+        while True:
+            try:
+                method, url, headers, body = connection.recv()
+            except (EOFError, OSError):  # the worker ended (or was killed on a timeout)
+                return
+            try:
+                reply = call_application(application, method, url, headers, body)
+            except Exception as error:  # noqa: BLE001  (an HTTP server would answer 500 too)
+                log.exception("direct request failed")
+                reply = (500, [("Content-Type", "text/plain")], f"{error.__class__.__name__}: {error}".encode())
+            try:
+                connection.send(reply)
+            except OSError:
+                return
+
+
+def call_application(application: Callable, method: str, url: str, headers: list[tuple[str, str]],
+                     body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+    """One request through a WSGI application, with the environ werkzeug's server builds for it."""
+    environ = wsgi_environ(method, url, headers, body)
+    status_line: list[str] = []
+    response_headers: list[tuple[str, str]] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable:
+        status_line[:] = [status]
+        response_headers[:] = headers
+        return lambda data: None
+
+    chunks = application(environ, start_response)
+    try:
+        data = b"".join(chunks)
+    finally:
+        if hasattr(chunks, "close"):
+            chunks.close()
+    return int(status_line[0].split(" ", 1)[0]), response_headers, data
+
+
+def wsgi_environ(method: str, url: str, headers: list[tuple[str, str]], body: bytes) -> dict[str, Any]:
+    """As ``werkzeug.serving.WSGIRequestHandler.make_environ`` for a request of ``url`` (the raw URI)."""
+    parts = urlsplit(url)
+    raw_uri = parts.path + (f"?{parts.query}" if parts.query else "")
+    host, _, port = parts.netloc.partition(":")
+    environ: dict[str, Any] = {
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": parts.scheme or "http",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+        "SERVER_SOFTWARE": "docingest-direct",
+        "REQUEST_METHOD": method,
+        "SCRIPT_NAME": "",
+        "PATH_INFO": _latin1(unquote(parts.path)),
+        "QUERY_STRING": _latin1(parts.query),
+        "REQUEST_URI": _latin1(raw_uri),
+        "RAW_URI": _latin1(raw_uri),
+        "REMOTE_ADDR": "127.0.0.1",
+        "REMOTE_PORT": 0,
+        "SERVER_NAME": host,
+        "SERVER_PORT": port or "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": parts.netloc,
+    }
+    for key, value in headers:
+        if "_" in key:
+            continue
+        key = key.upper().replace("-", "_")
+        value = value.replace("\r\n", "")
+        if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            key = f"HTTP_{key}"
+            if key in environ and key != "HTTP_HOST":
+                value = f"{environ[key]},{value}"
+        environ[key] = value
+    environ["CONTENT_LENGTH"] = str(len(body))
+    environ.pop("HTTP_TRANSFER_ENCODING", None)  # the body arrives whole
+    environ.pop("HTTP_EXPECT", None)
+    return environ
+
+
+def _latin1(text: str) -> str:
+    return text.encode().decode("latin1")
+
+
+# a client's side -----------------------------------------------------------------------------
+
+
+class RawResponse(io.BytesIO):
+    """What botocore reads a response body from (``read`` for streams, ``stream`` for the rest)."""
+
+    def stream(self, **_: Any):
+        data = self.read()
+        if data:
+            yield data
+
+
+class DirectSender:
+    """A botocore ``before-send`` handler: requests to ``endpoint`` go to moto's process over ``path``."""
+
+    def __init__(self, endpoint: str, path: str):
+        self.endpoint = endpoint.rstrip("/")
+        self.path = path
+        self.sent = 0  # requests that took the short cut
+        self._local = threading.local()
+
+    def __call__(self, request: Any, **_: Any) -> Any:
+        url = request.url
+        if not (url == self.endpoint or url.startswith(self.endpoint + "/") or url.startswith(self.endpoint + "?")):
+            return None
+        from botocore.awsrequest import AWSResponse
+        from botocore.compat import HTTPHeaders
+
+        headers = [(str(key), value.decode("latin1") if isinstance(value, bytes) else str(value))
+                   for key, value in request.headers.items()]
+        status, response_headers, body = self._exchange((request.method, url, headers, _body_bytes(request.body)))
+        self.sent += 1
+        http_headers = HTTPHeaders()
+        for key, value in response_headers:
+            http_headers[key] = value
+        return AWSResponse(url, status, http_headers, RawResponse(body))
+
+    def _exchange(self, message: tuple) -> tuple:
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.connect(self.path)
+            connection = self._local.connection = Connection(sock.detach())
+        try:
+            connection.send(message)
+            return connection.recv()
+        except (EOFError, OSError):
+            self._local.connection = None
+            connection.close()
+            raise
+
+
+def _body_bytes(body: Any) -> bytes:
+    if body is None:
+        return b""
+    if isinstance(body, bytes):
+        return body
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    if isinstance(body, (bytearray, memoryview)):
+        return bytes(body)
+    position = body.tell() if hasattr(body, "tell") else None
+    data = body.read()
+    if position is not None and hasattr(body, "seek"):
+        body.seek(position)  # botocore may send it again on a retry
+    return data if isinstance(data, bytes) else data.encode("utf-8")
+
+
+def install(endpoint: str, path: str) -> DirectSender:
+    """Every botocore session made from now on in this process sends ``endpoint``'s requests directly."""
+    from botocore import handlers
+
+    sender = DirectSender(endpoint, path)
+    handlers.BUILTIN_HANDLERS.append(("before-send", sender))
+    return sender
+
+
+def attach(client: Any, endpoint: str, path: str) -> Any:
+    """``client``'s requests to ``endpoint`` go directly to moto's process; returns the client."""
+    client.meta.events.register("before-send", DirectSender(endpoint, path))
+    return client

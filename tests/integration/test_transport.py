@@ -1,0 +1,81 @@
+"""The emulator's short cut to moto (a Unix socket instead of HTTP) answers as the HTTP port does."""
+import io
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from docingest_cli import direct_transport
+from docingest_cli.emulator import EmbeddedServer
+
+KEYS = ["plain.txt", "with space/and+plus.html", "ünïcode/日本語 ?&=#.txt", "a%20b/%2F.txt"]
+
+
+@pytest.fixture(scope="module")
+def server():
+    embedded = EmbeddedServer()
+    endpoint = embedded.start()
+    yield endpoint, embedded.direct_socket
+    embedded.stop()
+
+
+def clients(endpoint: str, socket_path: str, service: str):
+    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
+    over_http = session.client(service, endpoint_url=endpoint)
+    direct = session.client(service, endpoint_url=endpoint)
+    direct.sender = direct_transport.DirectSender(endpoint, socket_path)
+    direct.meta.events.register("before-send", direct.sender)
+    return over_http, direct
+
+
+def test_s3_objects_round_trip_the_same_both_ways(server):
+    endpoint, socket_path = server
+    over_http, direct = clients(endpoint, socket_path, "s3")
+    direct.create_bucket(Bucket="transport-test")
+    for index, key in enumerate(KEYS):
+        body = (f"body {index} " * 1000).encode()
+        writer, reader = (direct, over_http) if index % 2 else (over_http, direct)
+        writer.put_object(Bucket="transport-test", Key=key, Body=io.BytesIO(body), ContentType="text/html")
+        got = reader.get_object(Bucket="transport-test", Key=key)
+        assert got["Body"].read() == body and got["ContentType"] == "text/html" and got["ContentLength"] == len(body)
+        assert b"".join(direct.get_object(Bucket="transport-test", Key=key)["Body"].iter_chunks(1000)) == body
+    listed = lambda client: sorted(o["Key"] for o in client.list_objects_v2(Bucket="transport-test")["Contents"])  # noqa: E731
+    assert listed(direct) == listed(over_http) == sorted(KEYS)
+    for client in (direct, over_http):
+        with pytest.raises(ClientError) as error:
+            client.get_object(Bucket="transport-test", Key="missing")
+        assert error.value.response["Error"]["Code"] == "NoSuchKey"
+    assert direct.sender.sent == 1 + 2 * len(KEYS) + 2  # every one of its requests took the short cut
+
+
+def test_dynamodb_and_sqs_answer_the_same_both_ways(server):
+    endpoint, socket_path = server
+    dynamo_http, dynamo_direct = clients(endpoint, socket_path, "dynamodb")
+    dynamo_direct.create_table(TableName="transport-test", BillingMode="PAY_PER_REQUEST",
+                               KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+                               AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}])
+    dynamo_direct.update_item(TableName="transport-test", Key={"k": {"S": "a"}}, UpdateExpression="ADD n :one",
+                              ExpressionAttributeValues={":one": {"N": "1"}})
+    dynamo_http.update_item(TableName="transport-test", Key={"k": {"S": "a"}}, UpdateExpression="ADD n :one",
+                            ExpressionAttributeValues={":one": {"N": "1"}})
+    assert dynamo_direct.get_item(TableName="transport-test", Key={"k": {"S": "a"}})["Item"]["n"] == {"N": "2"}
+    with pytest.raises(ClientError) as error:
+        dynamo_direct.put_item(TableName="transport-test", Item={"k": {"S": "a"}}, ConditionExpression="attribute_not_exists(k)")
+    assert error.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
+
+    sqs_http, sqs_direct = clients(endpoint, socket_path, "sqs")
+    url = sqs_direct.create_queue(QueueName="transport-test")["QueueUrl"]
+    assert url == sqs_http.get_queue_url(QueueName="transport-test")["QueueUrl"] and url.startswith(endpoint)
+    sqs_direct.send_message(QueueUrl=url, MessageBody='{"doc_id": "ü"}')
+    message = sqs_http.receive_message(QueueUrl=url, WaitTimeSeconds=1)["Messages"][0]
+    assert message["Body"] == '{"doc_id": "ü"}'
+    assert dynamo_direct.sender.sent == 4 and sqs_direct.sender.sent == 2
+
+
+def test_other_endpoints_are_left_to_http():
+    sender = direct_transport.DirectSender("http://127.0.0.1:1234", "/nonexistent.sock")
+
+    class Request:
+        url, method, headers, body = "http://127.0.0.1:12345/", "GET", {}, b""
+
+    assert sender(Request()) is None  # another port: not the emulator's
