@@ -527,12 +527,15 @@ class Emulator:
 
     def stop(self) -> None:
         self._stop.set()
-        for poller in self.pollers:
+        for poller in self.pollers:  # each ends its invocation in flight, or its long poll
             poller.join(timeout=5)
-        for worker in self.workers:
-            worker.stop()
+        stopping = [threading.Thread(target=worker.stop) for worker in self.workers]
         if self._server:
-            self._server.stop()
+            stopping.append(threading.Thread(target=self._server.stop))
+        for thread in stopping:  # the processes end in parallel
+            thread.start()
+        for thread in stopping:
+            thread.join()
         if self._environment:
             self._environment.__exit__(None, None, None)
             self._environment = None

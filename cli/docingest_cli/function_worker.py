@@ -61,6 +61,8 @@ def serve(code_path: str, handler_name: str, function_name: str, memory_mb: int)
             traceback.print_exc(file=sys.stderr)
             reply = {"error": f"{error.__class__.__name__}: {error}"}
         protocol.write(json.dumps(reply, default=str) + "\n")
+    sys.stderr.flush()
+    os._exit(0)  # stdin closed: nothing to clean up, and tearing down the loaded models takes seconds
 
 
 if __name__ == "__main__":

@@ -392,7 +392,7 @@ def wait_for(target: Target, dropped: list[dict[str, Any]], timeout: float,
     watch.sweep(target)
     last_sweep = time.monotonic()
     while watch.pending() and time.monotonic() < deadline:
-        time.sleep(0.5 if len(watch.files) + len(watch.urls) < 50 else 2.0)  # each look is a table scan in moto
+        time.sleep(0.5 if len(watch.files) + len(watch.urls) < 1000 else 2.0)  # each look is a table scan in moto
         checked_at = now()
         watch.saw(_finished_since(target, since))
         since = checked_at

@@ -65,11 +65,13 @@ def serve(port: int, state: Path | None = None, snapshot_interval: float = 2.0, 
         threading.Thread(target=store.save_periodically, args=(gate, snapshot_interval, stopping), name="snapshots",
                          daemon=True).start()
     _report(f"ready {server.server_port}")
-    server.serve_forever()
+    server.serve_forever(poll_interval=0.1)
     if listener:
         listener.close()
     if store:
         store.save(gate)
+    sys.stderr.flush()
+    os._exit(0)  # saved: tearing down moto's modules and backends only costs time
 
 
 def _exit_with_parent(stop) -> None:
