@@ -20,6 +20,9 @@ class Stage(StrEnum):
     EXTRACT_ENTITIES = "extract_entities"
 
 
+# error_kind of a FAILED record that its stage may retry (a redelivery or a redrive); any other (bad_input) is for good
+RETRYABLE_ERROR_KINDS = ("gave_up", "timed_out")
+
 PROGRESS = [Status.RECEIVED, Status.FETCHED, Status.CLEANED, Status.LANGUAGE_DETECTED, Status.DONE]
 FINAL = {Status.DONE, Status.FAILED}
 

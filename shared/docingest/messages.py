@@ -12,11 +12,32 @@ from urllib.parse import unquote_plus
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 
+MAX_RECORD_MESSAGE_BYTES = 32 * 1024  # a message carries the record only while it stays within this
+
+
 class DocumentMessage(BaseModel):
-    """Between stages: which document to work on."""
+    """Between stages: which document to work on and, when small enough, its record as the sender left it
+    (without ``sources``), so the stage need not read it. A message without a record (an older message, a
+    hand-made event, a large record) makes the stage read the record, as before."""
 
     model_config = ConfigDict(extra="ignore")
     doc_id: str = Field(pattern=r"^[0-9a-f]{64}$")
+    record: dict[str, Any] | None = None
+
+
+def message_bytes(message: dict[str, Any]) -> int:
+    """The size of a message body as ``Queues.send`` writes it (UTF-8 JSON)."""
+    return len(json.dumps(message, ensure_ascii=False).encode("utf-8"))
+
+
+def document_message(doc_id: str, record: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The message handing a document on: its id, and its record unless that makes it larger than 32 KB."""
+    message: dict[str, Any] = {"doc_id": doc_id}
+    if record is not None:
+        carried = {**message, "record": {k: v for k, v in record.items() if k != "sources"}}
+        if message_bytes(carried) <= MAX_RECORD_MESSAGE_BYTES:
+            message = carried
+    return message
 
 
 class UrlMessage(BaseModel):

@@ -20,12 +20,12 @@ from docingest.adapters.entity_index import EntityIndex
 from docingest.adapters.http import download
 from docingest.adapters.line_counts import SourceLineCounts
 from docingest.adapters.queues import Queues
-from docingest.adapters.storage import DocumentStore, InboxObject
+from docingest.adapters.storage import DocumentStore, InboxObject, ObjectExists
 from docingest.config import Settings
 from docingest.deadline import OutOfTime
 from docingest.errors import BadInput
 from docingest.lifecycle import STAGE_RESULT, Stage, Status, expected_before, is_past
-from docingest.messages import UrlMessage
+from docingest.messages import UrlMessage, document_message
 from docingest.models import Entity
 from docingest.stages import fetch as fetch_stage
 from docingest.stages.repeated_lines import RepeatedLines
@@ -180,7 +180,7 @@ def _accept(
         attempt.doc_id, attempt.attributes = doc_id, attributes
     attributes["raw_key"] = services.store.put_raw(doc_id, data, content_type)
 
-    def decode(record: dict[str, Any] | None = None) -> dict[str, Any]:
+    def decode() -> dict[str, Any]:
         return {"charset": fetch_stage.decode_bytes(data, fetch_stage.declared_charset(data, declared_type)).charset}
 
     if content_type == fetch_stage.URL_LIST:
@@ -190,13 +190,14 @@ def _accept(
         decoded = decode()
     except Exception:  # bad input or an error to retry: as before, from a RECEIVED record (run_stage fails or raises)
         services.documents.create(doc_id, source, attributes, received_at)
-        return doc_id, run_stage(services, Stage.FETCH, doc_id, decode)
+        return doc_id, run_stage(services, Stage.FETCH, doc_id, lambda record, carried: decode())
     # The usual case: one conditional PutItem creates the record as create + advance(FETCH) would leave it.
-    if services.documents.create_fetched(doc_id, source, {**attributes, **decoded}, received_at) is not None:
-        _hand_on(services, Stage.FETCH, doc_id)
+    record = services.documents.create_fetched(doc_id, source, {**attributes, **decoded}, received_at)
+    if record is not None:
+        _hand_on(services, Stage.FETCH, doc_id, record)
         return doc_id, Outcome.ADVANCED
     # The document exists already (its source was added): a duplicate, a redelivery or a retry, as before.
-    return doc_id, run_stage(services, Stage.FETCH, doc_id, lambda record: decoded)
+    return doc_id, run_stage(services, Stage.FETCH, doc_id, lambda record, carried: decoded)
 
 
 def _split_url_list(services: Services, doc_id: str, data: bytes, declared_type: str | None, source: str, depth: int) -> Outcome:
@@ -227,21 +228,22 @@ def _split_url_list(services: Services, doc_id: str, data: bytes, declared_type:
 # Each function imports only its own stage: a cold start pays for one stage's modules and models.
 
 
-def clean_document(services: Services, doc_id: str) -> Outcome:
+def clean_document(services: Services, doc_id: str, record: dict[str, Any] | None = None) -> Outcome:
+    """``record``: the record the message carried (None: read it)."""
     from docingest.stages.clean import clean
 
-    def work(record: dict[str, Any]) -> dict[str, Any]:
+    def work(record: dict[str, Any], carried: bool) -> dict[str, Any]:
         raw = services.store.read_raw(doc_id)
         text = fetch_stage.decode_bytes(raw, record.get("charset")).text
         result = clean(text, record.get("content_type", fetch_stage.PLAIN_TEXT), record.get("url"),
                        max_elements=services.settings.max_html_elements, max_lines=services.settings.max_text_lines)
         clean_text, repeated = _without_repeated_lines(services, record, result.text)
         metadata = result.model_dump(exclude={"text", "removed_lines"}, exclude_none=True)
-        key = services.store.put_clean(doc_id, clean_text, metadata)
+        key = services.store.put_clean(doc_id, clean_text, metadata, if_absent=carried)
         return {**metadata, "clean_key": key, "text_chars": len(clean_text), "removed_lines": result.removed_lines,
                 "repeated_lines_removed": repeated, "line_source": line_source(record)}
 
-    return run_stage(services, Stage.CLEAN, doc_id, work)
+    return run_stage(services, Stage.CLEAN, doc_id, work, record)
 
 
 def line_source(record: dict[str, Any]) -> str:
@@ -268,23 +270,24 @@ def _without_repeated_lines(services: Services, record: dict[str, Any], text: st
     return kept, len(removed)
 
 
-def detect_document_language(services: Services, doc_id: str) -> Outcome:
+def detect_document_language(services: Services, doc_id: str, record: dict[str, Any] | None = None) -> Outcome:
     from docingest.stages.detect_language import detect_language
 
-    def work(record: dict[str, Any]) -> dict[str, Any]:
+    def work(record: dict[str, Any], carried: bool) -> dict[str, Any]:
         result = detect_language(services.store.read_clean(doc_id))
         return {"language": result.language, "language_confidence": result.confidence}
 
-    return run_stage(services, Stage.DETECT_LANGUAGE, doc_id, work)
+    return run_stage(services, Stage.DETECT_LANGUAGE, doc_id, work, record)
 
 
-def extract_document_entities(services: Services, doc_id: str) -> Outcome:
+def extract_document_entities(services: Services, doc_id: str, record: dict[str, Any] | None = None) -> Outcome:
     from docingest.stages.entity_keys import summarise
     from docingest.stages.extract_entities import extract_entities
 
     settings = services.settings
+    written: dict[str, Any] = {}  # the enriched document, to correct its sources once the record is known
 
-    def work(record: dict[str, Any]) -> dict[str, Any]:
+    def work(record: dict[str, Any], carried: bool) -> dict[str, Any]:
         text = services.store.read_clean(doc_id)
         language = record.get("language")
         searched = text_within(text, settings.max_entity_text_chars)
@@ -294,13 +297,23 @@ def extract_document_entities(services: Services, doc_id: str) -> Outcome:
             limits["entities_searched_chars"] = len(searched)
         if len(entities) > settings.max_entities:
             entities, limits["entities_dropped"] = entities[:settings.max_entities], len(entities) - settings.max_entities
-        key = services.store.put_enriched(doc_id, {**enriched_document(record, text, entities), **limits})
+        written.clear()
+        written.update(enriched_document(record, text, entities), **limits)
+        key = services.store.put_enriched(doc_id, written, if_absent=carried)
         if services.entity_index is not None:  # before advancing: a crash here is retried, and indexing is idempotent
             summaries = summarise(searched, entities)[:MAX_INDEXED_ENTITIES]
             services.entity_index.add_document(doc_id, language if language != "und" else None, summaries)
         return {"enriched_key": key, "entity_count": len(entities), "top_entities": top_entities(entities), **limits}
 
-    return run_stage(services, Stage.EXTRACT_ENTITIES, doc_id, work)
+    def correct_sources(record: dict[str, Any]) -> None:
+        """A carried record has no ``sources`` (the enriched object got the first source): the advanced
+        record tells them; the object is written again only for a document dropped more than once."""
+        metadata = written.get("metadata", {})
+        if written and record.get("sources") and metadata.get("sources") != record["sources"]:
+            written["metadata"] = {**metadata, "sources": record["sources"]}
+            services.store.put_enriched(doc_id, written)
+
+    return run_stage(services, Stage.EXTRACT_ENTITIES, doc_id, work, record, correct_sources)
 
 
 def text_within(text: str, max_chars: int) -> str:
@@ -315,6 +328,8 @@ def text_within(text: str, max_chars: int) -> str:
 def enriched_document(record: dict[str, Any], text: str, entities: list[Entity]) -> dict[str, Any]:
     metadata_fields = ("source", "sources", "source_name", "url", "content_type", "charset", "title", "published",
                        "author", "site_name", "description", "canonical_url", "received_at")
+    if "sources" not in record:  # a carried record: until the advanced record tells them all
+        record = {**record, "sources": [record["source"]]}
     return {
         "doc_id": record["doc_id"],
         "language": record.get("language"),
@@ -335,45 +350,82 @@ def top_entities(entities: list[Entity], limit: int = TOP_ENTITIES) -> list[str]
 # the stage protocol ----------------------------------------------------------------------------
 
 
-def run_stage(services: Services, stage: Stage, doc_id: str, work: Callable[[dict[str, Any]], dict[str, Any]]) -> Outcome:
+def run_stage(services: Services, stage: Stage, doc_id: str, work: Callable[[dict[str, Any], bool], dict[str, Any]],
+              carried: dict[str, Any] | None = None,
+              on_advanced: Callable[[dict[str, Any]], None] | None = None) -> Outcome:
     """Run ``work`` on a document if it is where ``stage`` expects it, then advance and hand on.
 
     - already at this stage's result (a crash between advancing and handing on): hand on again;
     - further on, or FAILED for good: a duplicate delivery, nothing changes;
     - ``work`` raising BadInput: the document ends FAILED with the reason, and the message is done.
+
+    ``carried``: the record the message carried. The work then runs on it without reading the record,
+    writes its objects only if absent, and the conditional advance is the guard; when that guard says
+    the document is elsewhere (or an earlier attempt wrote the objects), the record is read and the
+    stage goes on as without it.
     """
+    if carried is not None:
+        outcome = _run_on_carried(services, stage, doc_id, work, carried, on_advanced)
+        if outcome is not None:
+            return outcome
     record = services.documents.get(doc_id)
     if record is None:
         raise LookupError(f"no document record for {doc_id}")
     status = record["status"]
     if status == STAGE_RESULT[stage]:
-        _hand_on(services, stage, doc_id)
+        _hand_on(services, stage, doc_id, record)
         return Outcome.SKIPPED
     if is_past(status, stage) or (status == Status.FAILED and not _retryable_here(record, stage)):
         return Outcome.SKIPPED
     if status not in (expected_before(stage), Status.FAILED):
         raise RuntimeError(f"document {doc_id} is {status}, not ready for {stage}: retry later")
     try:
-        attributes = work(record)
+        attributes = work(record, False)
     except BadInput as error:
         return _fail(services, doc_id, stage, str(error))
     except OutOfTime as error:  # recorded now, retried by the next delivery
         services.documents.fail(doc_id, stage, f"timed out in {stage.value}: {error}", {"error_kind": TIMED_OUT})
         raise
-    if services.documents.advance(doc_id, stage, attributes):
-        _hand_on(services, stage, doc_id)
-        return Outcome.ADVANCED
-    return Outcome.SKIPPED
+    return _advance(services, stage, doc_id, attributes, on_advanced) or Outcome.SKIPPED
+
+
+def _run_on_carried(services: Services, stage: Stage, doc_id: str, work: Callable[[dict[str, Any], bool], dict[str, Any]],
+                    record: dict[str, Any], on_advanced: Callable[[dict[str, Any]], None] | None) -> Outcome | None:
+    """The stage on the record its message carried; None when the record must be read to decide."""
+    try:
+        attributes = work({**record, "doc_id": doc_id}, True)
+    except ObjectExists:  # an earlier attempt of this stage got as far as its objects
+        return None
+    except BadInput as error:
+        if services.documents.fail_if_ready(doc_id, stage, str(error), {"error_kind": BAD_INPUT}):
+            return Outcome.FAILED
+        return None
+    except OutOfTime as error:  # recorded if the document is still this stage's, retried by the next delivery
+        services.documents.fail_if_ready(doc_id, stage, f"timed out in {stage.value}: {error}", {"error_kind": TIMED_OUT})
+        raise
+    return _advance(services, stage, doc_id, attributes, on_advanced)
+
+
+def _advance(services: Services, stage: Stage, doc_id: str, attributes: dict[str, Any],
+             on_advanced: Callable[[dict[str, Any]], None] | None) -> Outcome | None:
+    record = services.documents.advance(doc_id, stage, attributes)
+    if record is None:  # the document is elsewhere: a duplicate or stale delivery
+        return None
+    if on_advanced is not None:
+        on_advanced(record)
+    _hand_on(services, stage, doc_id, record)
+    return Outcome.ADVANCED
 
 
 def _retryable_here(record: dict[str, Any], stage: Stage) -> bool:
     return record.get("failed_stage") == stage.value and record.get("error_kind") in RETRYABLE
 
 
-def _hand_on(services: Services, stage: Stage, doc_id: str) -> None:
+def _hand_on(services: Services, stage: Stage, doc_id: str, record: dict[str, Any] | None = None) -> None:
+    """The next stage's message, carrying the record as it now is when small enough (see ``document_message``)."""
     queue = services.next_queue(stage)
     if queue:
-        services.queues.send(queue, {"doc_id": doc_id})
+        services.queues.send(queue, document_message(doc_id, record))
 
 
 def _fail(services: Services, doc_id: str, stage: Stage, reason: str) -> Outcome:

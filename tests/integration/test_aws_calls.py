@@ -1,13 +1,15 @@
 """The AWS calls each stage makes per document, counted on the pipeline's own clients against moto."""
 from __future__ import annotations
 
+import json
 from collections import Counter
 
+import boto3
 import pytest
 
 from docingest import pipeline
 from docingest.lifecycle import Status
-from tests.conftest import receive_all
+from tests.conftest import REGION, ROOT, receive_all
 from tests.integration.test_pipeline import ARTICLE, put_inbox
 
 
@@ -16,22 +18,36 @@ class Calls:
 
     def __init__(self, services: pipeline.Services):
         self.seen: list[str] = []
+        self.document_table = services.documents.table.name
+        self.on_documents: list[str] = []  # the calls on the document table
         clients = {id(c): c for c in (services.store._s3, services.queues._sqs, services.documents.table.meta.client,
                                       *(x.table.meta.client for x in (services.line_counts, services.entity_index) if x))}
         for client in clients.values():
             client.meta.events.register("before-call", self._record)
+            client.meta.events.register("before-parameter-build", self._record_table)
 
     def _record(self, model, **kwargs) -> None:
         self.seen.append(model.name)
 
+    def _record_table(self, model, params, **kwargs) -> None:
+        if params.get("TableName") == self.document_table:
+            self.on_documents.append(model.name)
+
     def reset(self) -> None:
         self.seen.clear()
+        self.on_documents.clear()
 
     def counts(self) -> Counter:
         return Counter(self.seen)
 
     def take(self) -> Counter:
         counts = self.counts()
+        self.reset()
+        return counts
+
+    def take_documents(self) -> Counter:
+        """The calls on the document table since the last reset (and reset)."""
+        counts = Counter(self.on_documents)
         self.reset()
         return counts
 
@@ -111,3 +127,142 @@ def test_a_too_large_file_is_refused_from_its_one_get_object(provisioned, servic
     assert record["status"] == Status.FAILED and record["error_kind"] == pipeline.BAD_INPUT
     assert record["error"] == (f"too large: 500 bytes, the limit is 100 (raw input kept at s3://{bucket}/big.txt)")
     assert record["size_bytes"] == 500 and record["raw_key"] == f"s3://{bucket}/big.txt"
+
+
+# messages carry the record ----------------------------------------------------------------------
+
+
+def fetched(provisioned, services, key="news/eastvale.txt", data=ARTICLE):
+    bucket = put_inbox(provisioned, key, data)
+    doc_id, _ = pipeline.fetch_s3_object(services, bucket, key)
+    return doc_id, next_message(services, services.settings.clean_queue_url)
+
+
+def next_message(services, queue_url):
+    """The one message on a queue, deleted from it."""
+    sqs = boto3.client("sqs", region_name=REGION)
+    (message,) = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+    sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return json.loads(message["Body"])
+
+
+def test_each_stage_works_on_the_record_its_message_carries_without_reading_it(provisioned, services, calls):
+    doc_id, message = fetched(provisioned, services)
+    assert "sources" not in message["record"] and message["record"]["status"] == Status.FETCHED
+    settings = services.settings
+    steps = ((pipeline.clean_document, settings.detect_language_queue_url, Status.CLEANED),
+             (pipeline.detect_document_language, settings.extract_entities_queue_url, Status.LANGUAGE_DETECTED),
+             (pipeline.extract_document_entities, None, Status.DONE))
+    for step, queue, status in steps:
+        calls.reset()
+        assert step(services, doc_id, record=message["record"]) == pipeline.Outcome.ADVANCED
+        assert calls.take_documents() == {"UpdateItem": 1}  # the conditional advance, no GetItem
+        if queue:
+            message = next_message(services, queue)
+            stored = services.documents.get(doc_id)
+            assert stored["status"] == status
+            assert message["record"] == {k: v for k, v in stored.items() if k != "sources"}
+    record = services.documents.get(doc_id)
+    assert record["status"] == Status.DONE and record["language"] == "en"
+    enriched = services.store.read_enriched(doc_id)
+    assert enriched["metadata"]["sources"] == record["sources"] and enriched["language"] == "en"
+
+
+def test_detect_language_with_the_record_carried(provisioned, services, calls):
+    doc_id, message = fetched(provisioned, services)
+    pipeline.clean_document(services, doc_id, record=message["record"])
+    message = next_message(services, services.settings.detect_language_queue_url)
+    calls.reset()
+    assert pipeline.detect_document_language(services, doc_id, record=message["record"]) == pipeline.Outcome.ADVANCED
+    assert calls.take() == {"GetObject": 1, "UpdateItem": 1, "SendMessage": 1}
+
+
+def test_a_message_without_a_record_reads_it_as_before(provisioned, services, calls):
+    doc_id, message = fetched(provisioned, services)
+    pipeline.clean_document(services, doc_id)  # no record: read
+    calls.reset()
+    assert pipeline.detect_document_language(services, doc_id) == pipeline.Outcome.ADVANCED
+    assert calls.take() == {"GetItem": 1, "GetObject": 1, "UpdateItem": 1, "SendMessage": 1}
+    assert services.documents.get(doc_id)["status"] == Status.LANGUAGE_DETECTED
+
+
+def test_the_sample_events_without_a_record_still_work(provisioned, services):
+    from docingest.messages import DocumentMessage
+
+    for name in ("clean.json", "detect-language.json", "extract-entities.json"):
+        body = json.loads((ROOT / "events" / name).read_text())["Records"][0]["body"]
+        assert DocumentMessage.model_validate_json(body).record is None
+
+
+@pytest.mark.parametrize("stage", ["clean", "detect_language", "extract_entities"])
+def test_a_duplicate_with_a_stale_record_changes_nothing_and_hands_on_again(provisioned, services, calls, stage):
+    settings = services.settings
+    doc_id, message = fetched(provisioned, services)
+    messages = {"clean": message}
+    pipeline.clean_document(services, doc_id, record=message["record"])
+    messages["detect_language"] = next_message(services, settings.detect_language_queue_url)
+    pipeline.detect_document_language(services, doc_id, record=messages["detect_language"]["record"])
+    messages["extract_entities"] = next_message(services, settings.extract_entities_queue_url)
+    step = {"clean": pipeline.clean_document, "detect_language": pipeline.detect_document_language,
+            "extract_entities": pipeline.extract_document_entities}[stage]
+    if stage == "extract_entities":
+        pipeline.extract_document_entities(services, doc_id, record=messages[stage]["record"])
+    record, clean = services.documents.get(doc_id), services.store.read_clean_document(doc_id)
+    # other documents of the source counted since: a rerun of clean would now remove a line (it must not run)
+    calls.reset()
+    assert step(services, doc_id, record=messages[stage]["record"]) == pipeline.Outcome.SKIPPED
+    on_documents = calls.take_documents()
+    assert on_documents["GetItem"] == 1  # the guard failed (or the object was there): the record read, as before
+    assert services.documents.get(doc_id) == record
+    assert services.store.read_clean_document(doc_id) == clean
+    if stage == "detect_language":  # already LANGUAGE_DETECTED: handed on again, as before
+        assert next_message(services, settings.extract_entities_queue_url)["doc_id"] == doc_id
+    if stage == "extract_entities":
+        assert services.store.read_enriched(doc_id)["metadata"]["sources"] == record["sources"]
+
+
+def test_a_document_failed_for_good_is_never_advanced_by_a_stale_message(provisioned, services, calls):
+    doc_id, message = fetched(provisioned, services)
+    services.documents.fail(doc_id, pipeline.Stage.CLEAN, "no text", {"error_kind": pipeline.BAD_INPUT})
+    assert services.documents.advance(doc_id, pipeline.Stage.CLEAN, {"text_chars": 1}) is None  # the condition says so
+    failed = services.documents.get(doc_id)
+    # the message still says FETCHED: the stage runs, its advance's condition fails, the record read: skipped
+    assert pipeline.clean_document(services, doc_id, record=message["record"]) == pipeline.Outcome.SKIPPED
+    assert services.documents.get(doc_id) == failed
+    assert receive_all(services.settings.detect_language_queue_url) == []
+    # a bad input found again on a stale message does not touch the record either
+    assert pipeline.detect_document_language(services, doc_id, record={**message["record"], "status": "CLEANED"}) \
+        == pipeline.Outcome.SKIPPED
+    assert services.documents.get(doc_id) == failed
+
+
+def test_a_stage_that_gave_up_is_retried_from_the_carried_record(provisioned, services):
+    doc_id, message = fetched(provisioned, services)
+    services.documents.fail(doc_id, pipeline.Stage.CLEAN, "gave up after 3 attempts: X", {"error_kind": pipeline.GAVE_UP})
+    assert pipeline.clean_document(services, doc_id, record=message["record"]) == pipeline.Outcome.ADVANCED
+    record = services.documents.get(doc_id)
+    assert record["status"] == Status.CLEANED and "error" not in record and "error_kind" not in record
+
+
+def test_a_bad_input_on_a_carried_record_ends_failed(provisioned, services, calls):
+    page = b"<html><head><title>x</title></head><body><script>var a = 1;</script><img src=a.png></body></html>"
+    doc_id, message = fetched(provisioned, services, "empty.html", page)
+    assert pipeline.clean_document(services, doc_id, record=message["record"]) == pipeline.Outcome.FAILED
+    failed = services.documents.get(doc_id)
+    assert failed["status"] == Status.FAILED and failed["failed_stage"] == "clean" and failed["error_kind"] == pipeline.BAD_INPUT
+    assert pipeline.clean_document(services, doc_id, record=message["record"]) == pipeline.Outcome.SKIPPED  # redelivered
+    assert services.documents.get(doc_id) == failed
+
+
+def test_the_enriched_object_lists_every_source_of_a_carried_record(provisioned, services):
+    doc_id, message = fetched(provisioned, services, "a.txt")
+    put_inbox(provisioned, "copy.txt", ARTICLE)
+    pipeline.fetch_s3_object(services, provisioned.inbox_bucket(), "copy.txt")  # a second source, after the message
+    pipeline.clean_document(services, doc_id, record=message["record"])
+    message = next_message(services, services.settings.detect_language_queue_url)
+    pipeline.detect_document_language(services, doc_id, record=message["record"])
+    message = next_message(services, services.settings.extract_entities_queue_url)
+    assert "sources" not in message["record"]
+    pipeline.extract_document_entities(services, doc_id, record=message["record"])
+    sources = services.documents.get(doc_id)["sources"]
+    assert len(sources) == 2 and services.store.read_enriched(doc_id)["metadata"]["sources"] == sources

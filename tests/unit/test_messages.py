@@ -47,3 +47,17 @@ def test_document_message_requires_a_sha256_id():
     assert DocumentMessage.model_validate_json('{"doc_id": "' + "a" * 64 + '"}').doc_id == "a" * 64
     with pytest.raises(ValueError):
         DocumentMessage.model_validate_json('{"doc_id": "../etc/passwd"}')
+
+
+def test_a_document_message_carries_the_record_without_sources_while_within_32_kb():
+    from docingest.messages import MAX_RECORD_MESSAGE_BYTES, document_message, message_bytes
+
+    doc_id = "a" * 64
+    record = {"doc_id": doc_id, "status": "CLEANED", "sources": ["s3://inbox/a.txt"], "title": "Café"}
+    assert document_message(doc_id) == {"doc_id": doc_id}
+    assert document_message(doc_id, record) == {"doc_id": doc_id, "record": {"doc_id": doc_id, "status": "CLEANED", "title": "Café"}}
+    large = {**record, "description": "é" * (MAX_RECORD_MESSAGE_BYTES // 2)}  # under 32 K characters, over 32 KB
+    assert document_message(doc_id, large) == {"doc_id": doc_id}
+    fits = {**record, "description": "x" * 30_000}
+    assert message_bytes(document_message(doc_id, fits)) <= MAX_RECORD_MESSAGE_BYTES
+    assert DocumentMessage.model_validate(document_message(doc_id, fits)).record["description"] == "x" * 30_000

@@ -9,7 +9,7 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from docingest.adapters.aws import resource
-from docingest.lifecycle import FINAL, Stage, Status, expected_before, timestamp_attribute, STAGE_RESULT
+from docingest.lifecycle import FINAL, RETRYABLE_ERROR_KINDS, Stage, Status, expected_before, timestamp_attribute, STAGE_RESULT
 
 STATUS_INDEX = "by-status"
 LANGUAGE_INDEX = "by-language"
@@ -43,6 +43,19 @@ def _from_dynamo(value: Any) -> Any:
 
 def _is_conditional_failure(error: ClientError) -> bool:
     return error.response["Error"]["Code"] == "ConditionalCheckFailedException"
+
+
+_ERROR_ATTRIBUTES = ("error", "error_kind", "failed_stage", "failed_at")
+
+
+def _ready_for(stage: Stage, expected: Status) -> tuple[str, dict[str, Any]]:
+    """The condition under which ``stage`` may work on a document: it is where the stage expects it, or
+    FAILED by this same stage with a retryable error (never a document FAILED for good: bad_input)."""
+    condition = ("#status = :expected OR (#status = :failed AND #failed_stage = :stage AND "
+                 "#error_kind IN (" + ", ".join(f":retryable{i}" for i in range(len(RETRYABLE_ERROR_KINDS))) + "))")
+    values = {":expected": expected.value, ":failed": Status.FAILED.value, ":stage": stage.value,
+              **{f":retryable{i}": kind for i, kind in enumerate(RETRYABLE_ERROR_KINDS)}}
+    return condition, values
 
 
 class DocumentRepository:
@@ -108,26 +121,27 @@ class DocumentRepository:
         )
         return None
 
-    def advance(self, doc_id: str, stage: Stage, attributes: dict[str, Any] | None = None) -> bool:
-        """Move a document to the status ``stage`` produces, if it is where that stage expects it.
+    def advance(self, doc_id: str, stage: Stage, attributes: dict[str, Any] | None = None) -> dict[str, Any] | None:
+        """Move a document to the status ``stage`` produces, if it is where that stage expects it; returns the
+        record as it is now (UpdateItem's ALL_NEW: no read), which the next stage's message may carry.
 
-        A document FAILED by this same stage may be advanced too (a retried or redriven message).
-        Returns False when the document was elsewhere (a duplicate delivery): nothing is changed.
+        A document FAILED by this same stage with a retryable error may be advanced too (a retried or
+        redriven message), never one FAILED for good. Returns None when the document was elsewhere (a
+        duplicate delivery, or a stale message): nothing is changed.
         """
         status = STAGE_RESULT[stage]
         stamp = now()
         values = {**_to_dynamo(attributes or {}), "status": status.value, timestamp_attribute(status): stamp, "updated_at": stamp}
-        condition = "#status = :expected OR (#status = :failed AND #failed_stage = :stage)"
-        condition_values = {":expected": expected_before(stage).value, ":failed": Status.FAILED.value, ":stage": stage.value}
-        return self._update_if(doc_id, values, condition, condition_values, remove=("error", "error_kind", "failed_stage", "failed_at"))
+        condition, condition_values = _ready_for(stage, expected_before(stage))
+        new = self._update_if(doc_id, values, condition, condition_values, remove=_ERROR_ATTRIBUTES, return_new=True)
+        return _from_dynamo(new) if new is not None else None
 
     def complete_url_list(self, doc_id: str, attributes: dict[str, Any]) -> bool:
         """A URL list goes from RECEIVED straight to DONE: its URLs become documents of their own."""
         stamp = now()
         values = {**_to_dynamo(attributes), "status": Status.DONE.value, "done_at": stamp, "updated_at": stamp}
-        condition = "#status = :expected OR (#status = :failed AND #failed_stage = :stage)"
-        condition_values = {":expected": Status.RECEIVED.value, ":failed": Status.FAILED.value, ":stage": Stage.FETCH.value}
-        return self._update_if(doc_id, values, condition, condition_values, remove=("error", "error_kind", "failed_stage", "failed_at"))
+        condition, condition_values = _ready_for(Stage.FETCH, Status.RECEIVED)
+        return self._update_if(doc_id, values, condition, condition_values, remove=_ERROR_ATTRIBUTES) is not None
 
     def delete_failed(self, doc_id: str) -> bool:
         """Delete a FAILED record (a URL's failure superseded by a successful fetch); False when not FAILED."""
@@ -143,17 +157,28 @@ class DocumentRepository:
 
     def fail(self, doc_id: str, stage: Stage, reason: str, attributes: dict[str, Any] | None = None) -> bool:
         """Mark a document FAILED at ``stage`` with a readable reason, unless it is DONE already."""
+        return self._update_if(doc_id, self._failure(stage, reason, attributes),
+                               "attribute_not_exists(doc_id) OR #status <> :done", {":done": Status.DONE.value}) is not None
+
+    def fail_if_ready(self, doc_id: str, stage: Stage, reason: str, attributes: dict[str, Any] | None = None) -> bool:
+        """Mark a document FAILED at ``stage`` only if the stage may work on it (``advance``'s condition): for a
+        stage that ran on the record its message carried. False when the document was elsewhere."""
+        condition, condition_values = _ready_for(stage, expected_before(stage))
+        return self._update_if(doc_id, self._failure(stage, reason, attributes), condition, condition_values) is not None
+
+    @staticmethod
+    def _failure(stage: Stage, reason: str, attributes: dict[str, Any] | None) -> dict[str, Any]:
         stamp = now()
-        values = {**_to_dynamo(attributes or {}), "status": Status.FAILED.value, "failed_stage": stage.value,
-                  "error": reason[:1000], "failed_at": stamp, "updated_at": stamp}
-        return self._update_if(doc_id, values, "attribute_not_exists(doc_id) OR #status <> :done", {":done": Status.DONE.value})
+        return {**_to_dynamo(attributes or {}), "status": Status.FAILED.value, "failed_stage": stage.value,
+                "error": reason[:1000], "failed_at": stamp, "updated_at": stamp}
 
     def _update_if(self, doc_id: str, values: dict[str, Any], condition: str, condition_values: dict[str, Any],
-                   remove: tuple[str, ...] = ()) -> bool:
-        """SET ``values`` (and REMOVE ``remove``) when ``condition`` holds; False when it does not."""
+                   remove: tuple[str, ...] = (), return_new: bool = False) -> dict[str, Any] | None:
+        """SET ``values`` (and REMOVE ``remove``) when ``condition`` holds; None when it does not, else the item
+        as it is now when ``return_new`` (an empty dict otherwise)."""
         names = {f"#a{i}": name for i, name in enumerate(values)}
         names.update({f"#r{i}": name for i, name in enumerate(remove)})
-        names.update({"#status": "status", "#failed_stage": "failed_stage"})
+        names.update({"#status": "status", "#failed_stage": "failed_stage", "#error_kind": "error_kind"})
         expression = "SET " + ", ".join(f"#a{i} = :v{i}" for i in range(len(values)))
         if remove:
             expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(remove)))
@@ -161,17 +186,18 @@ class DocumentRepository:
         expression_values.update(condition_values)
         used_names = {k: v for k, v in names.items() if k in expression or k in condition}
         try:
-            self.table.update_item(
+            response = self.table.update_item(
                 Key={"doc_id": doc_id},
                 UpdateExpression=expression,
                 ConditionExpression=condition,
                 ExpressionAttributeNames=used_names,
                 ExpressionAttributeValues=expression_values,
+                **({"ReturnValues": "ALL_NEW"} if return_new else {}),
             )
-            return True
+            return response.get("Attributes", {}) if return_new else {}
         except ClientError as error:
             if _is_conditional_failure(error):
-                return False
+                return None
             raise
 
     def list_by_status(self, status: str, limit: int | None = None) -> Iterator[dict[str, Any]]:

@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from docingest.adapters.aws import client
 
 RAW_PREFIX = "raw/"
@@ -23,6 +25,10 @@ def clean_key(doc_id: str) -> str:
 
 def enriched_key(doc_id: str) -> str:
     return f"{ENRICHED_PREFIX}{doc_id}.json"
+
+
+class ObjectExists(Exception):
+    """A write with ``if_absent`` found the object there: an earlier attempt of the stage wrote it."""
 
 
 @dataclass(frozen=True)
@@ -80,10 +86,12 @@ class DocumentStore:
     def read_raw(self, doc_id: str) -> bytes:
         return self._s3.get_object(Bucket=self.bucket, Key=raw_key(doc_id))["Body"].read()
 
-    def put_clean(self, doc_id: str, text: str, metadata: dict[str, Any]) -> str:
-        """The clean object: the text and what the page says of itself (title, author, date...)."""
+    def put_clean(self, doc_id: str, text: str, metadata: dict[str, Any], if_absent: bool = False) -> str:
+        """The clean object: the text and what the page says of itself (title, author, date...).
+
+        ``if_absent``: written only if no such object exists (S3's If-None-Match), else ObjectExists."""
         key = clean_key(doc_id)
-        self._put_json(key, {"doc_id": doc_id, "text": text, **metadata})
+        self._put_json(key, {"doc_id": doc_id, "text": text, **metadata}, if_absent)
         return key
 
     def read_clean_document(self, doc_id: str) -> dict[str, Any]:
@@ -92,15 +100,22 @@ class DocumentStore:
     def read_clean(self, doc_id: str) -> str:
         return self.read_clean_document(doc_id)["text"]
 
-    def put_enriched(self, doc_id: str, document: dict[str, Any]) -> str:
+    def put_enriched(self, doc_id: str, document: dict[str, Any], if_absent: bool = False) -> str:
         key = enriched_key(doc_id)
-        self._put_json(key, document)
+        self._put_json(key, document, if_absent)
         return key
 
     def read_enriched(self, doc_id: str) -> dict[str, Any]:
         body = self._s3.get_object(Bucket=self.bucket, Key=enriched_key(doc_id))["Body"].read()
         return json.loads(body)
 
-    def _put_json(self, key: str, document: dict[str, Any]) -> None:
+    def _put_json(self, key: str, document: dict[str, Any], if_absent: bool = False) -> None:
         body = json.dumps(document, ensure_ascii=False).encode("utf-8")
-        self._s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType="application/json")
+        condition = {"IfNoneMatch": "*"} if if_absent else {}
+        try:
+            self._s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType="application/json", **condition)
+        except ClientError as error:
+            # 412: the object exists; 409: a concurrent conditional write of the same key
+            if if_absent and error.response["Error"]["Code"] in ("PreconditionFailed", "ConditionalRequestConflict"):
+                raise ObjectExists(key) from error
+            raise
