@@ -1,4 +1,4 @@
-"""The Lambda adapter shared by the stages that take a ``{"doc_id", "record"?}`` message from SQS.
+"""The Lambda adapter shared by the stages that take a ``{"doc_id", "record"?, "text"?}`` message from SQS.
 
 Usage in ``functions/clean/app.py``::
 
@@ -88,12 +88,12 @@ def receive_count(record: SQSRecord) -> int:
 
 
 def document_stage_handler(stage: Stage, step: Callable[..., pipeline.Outcome]):
-    """The handler of a stage that takes ``{"doc_id", "record"?}`` messages and runs ``step`` on each."""
+    """The handler of a stage that takes ``{"doc_id", "record"?, "text"?}`` messages and runs ``step`` on each."""
 
     def record_handler(record: SQSRecord, lambda_context: LambdaContext | None = None) -> None:
         message = DocumentMessage.model_validate_json(record.body)
         with guarded(pipeline.Attempt(stage, receive_count(record), message.doc_id), lambda_context):
-            outcome = step(services(), message.doc_id, record=message.record)
+            outcome = step(services(), message.doc_id, record=message.record, text=message.text)
         count(stage, outcome, message.doc_id)
 
     return sqs_batch_handler(record_handler)

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 
 MAX_RECORD_MESSAGE_BYTES = 32 * 1024  # a message carries the record only while it stays within this
+MAX_TEXT_MESSAGE_BYTES = 60 * 1024  # and the text the next stage reads only while the whole body stays under this
 
 
 class DocumentMessage(BaseModel):
@@ -23,6 +24,7 @@ class DocumentMessage(BaseModel):
     model_config = ConfigDict(extra="ignore")
     doc_id: str = Field(pattern=r"^[0-9a-f]{64}$")
     record: dict[str, Any] | None = None
+    text: str | None = None  # the text the stage reads (fetch -> clean: the decoded raw; then the clean text)
 
 
 def message_bytes(message: dict[str, Any]) -> int:
@@ -30,13 +32,18 @@ def message_bytes(message: dict[str, Any]) -> int:
     return len(json.dumps(message, ensure_ascii=False).encode("utf-8"))
 
 
-def document_message(doc_id: str, record: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The message handing a document on: its id, and its record unless that makes it larger than 32 KB."""
+def document_message(doc_id: str, record: dict[str, Any] | None = None, text: str | None = None) -> dict[str, Any]:
+    """The message handing a document on: its id, its record unless that makes it larger than 32 KB, and the
+    text the next stage reads while the whole body stays under 60 KB (else the stage reads it from S3)."""
     message: dict[str, Any] = {"doc_id": doc_id}
     if record is not None:
         carried = {**message, "record": {k: v for k, v in record.items() if k != "sources"}}
         if message_bytes(carried) <= MAX_RECORD_MESSAGE_BYTES:
             message = carried
+    if text is not None and len(text) < MAX_TEXT_MESSAGE_BYTES:  # (a character is at least one byte)
+        with_text = {**message, "text": text}
+        if message_bytes(with_text) < MAX_TEXT_MESSAGE_BYTES:
+            message = with_text
     return message
 
 

@@ -194,7 +194,8 @@ def _accept(
     # The usual case: one conditional PutItem creates the record as create + advance(FETCH) would leave it.
     record = services.documents.create_fetched(doc_id, source, {**attributes, **decoded}, received_at)
     if record is not None:
-        _hand_on(services, Stage.FETCH, doc_id, record)
+        text = fetch_stage.decode_bytes(data, decoded["charset"]).text  # exactly what clean decodes from raw/
+        _hand_on(services, Stage.FETCH, doc_id, record, text)
         return doc_id, Outcome.ADVANCED
     # The document exists already (its source was added): a duplicate, a redelivery or a retry, as before.
     return doc_id, run_stage(services, Stage.FETCH, doc_id, lambda record, carried: decoded)
@@ -228,22 +229,28 @@ def _split_url_list(services: Services, doc_id: str, data: bytes, declared_type:
 # Each function imports only its own stage: a cold start pays for one stage's modules and models.
 
 
-def clean_document(services: Services, doc_id: str, record: dict[str, Any] | None = None) -> Outcome:
-    """``record``: the record the message carried (None: read it)."""
+def clean_document(services: Services, doc_id: str, record: dict[str, Any] | None = None,
+                   text: str | None = None) -> Outcome:
+    """``record`` and ``text``: what the message carried (None: read from DynamoDB and S3)."""
     from docingest.stages.clean import clean
 
+    handoff: dict[str, str] = {}
+    decoded = text
+
     def work(record: dict[str, Any], carried: bool) -> dict[str, Any]:
-        raw = services.store.read_raw(doc_id)
-        text = fetch_stage.decode_bytes(raw, record.get("charset")).text
+        text = decoded
+        if text is None:
+            text = fetch_stage.decode_bytes(services.store.read_raw(doc_id), record.get("charset")).text
         result = clean(text, record.get("content_type", fetch_stage.PLAIN_TEXT), record.get("url"),
                        max_elements=services.settings.max_html_elements, max_lines=services.settings.max_text_lines)
         clean_text, repeated = _without_repeated_lines(services, record, result.text)
         metadata = result.model_dump(exclude={"text", "removed_lines"}, exclude_none=True)
         key = services.store.put_clean(doc_id, clean_text, metadata, if_absent=carried)
+        handoff["text"] = clean_text
         return {**metadata, "clean_key": key, "text_chars": len(clean_text), "removed_lines": result.removed_lines,
                 "repeated_lines_removed": repeated, "line_source": line_source(record)}
 
-    return run_stage(services, Stage.CLEAN, doc_id, work, record)
+    return run_stage(services, Stage.CLEAN, doc_id, work, record, handoff=handoff)
 
 
 def line_source(record: dict[str, Any]) -> str:
@@ -270,25 +277,33 @@ def _without_repeated_lines(services: Services, record: dict[str, Any], text: st
     return kept, len(removed)
 
 
-def detect_document_language(services: Services, doc_id: str, record: dict[str, Any] | None = None) -> Outcome:
+def detect_document_language(services: Services, doc_id: str, record: dict[str, Any] | None = None,
+                             text: str | None = None) -> Outcome:
     from docingest.stages.detect_language import detect_language
 
+    handoff: dict[str, str] = {}
+
     def work(record: dict[str, Any], carried: bool) -> dict[str, Any]:
-        result = detect_language(services.store.read_clean(doc_id))
+        clean_text = text if text is not None else services.store.read_clean(doc_id)
+        result = detect_language(clean_text)
+        handoff["text"] = clean_text  # extract_entities reads the same text
         return {"language": result.language, "language_confidence": result.confidence}
 
-    return run_stage(services, Stage.DETECT_LANGUAGE, doc_id, work, record)
+    return run_stage(services, Stage.DETECT_LANGUAGE, doc_id, work, record, handoff=handoff)
 
 
-def extract_document_entities(services: Services, doc_id: str, record: dict[str, Any] | None = None) -> Outcome:
+def extract_document_entities(services: Services, doc_id: str, record: dict[str, Any] | None = None,
+                              text: str | None = None) -> Outcome:
     from docingest.stages.entity_keys import summarise
     from docingest.stages.extract_entities import extract_entities
 
     settings = services.settings
     written: dict[str, Any] = {}  # the enriched document, to correct its sources once the record is known
 
+    clean_text = text
+
     def work(record: dict[str, Any], carried: bool) -> dict[str, Any]:
-        text = services.store.read_clean(doc_id)
+        text = clean_text if clean_text is not None else services.store.read_clean(doc_id)
         language = record.get("language")
         searched = text_within(text, settings.max_entity_text_chars)
         entities = extract_entities(searched, language, settings.entity_backend)
@@ -352,7 +367,7 @@ def top_entities(entities: list[Entity], limit: int = TOP_ENTITIES) -> list[str]
 
 def run_stage(services: Services, stage: Stage, doc_id: str, work: Callable[[dict[str, Any], bool], dict[str, Any]],
               carried: dict[str, Any] | None = None,
-              on_advanced: Callable[[dict[str, Any]], None] | None = None) -> Outcome:
+              on_advanced: Callable[[dict[str, Any]], None] | None = None, handoff: dict[str, str] | None = None) -> Outcome:
     """Run ``work`` on a document if it is where ``stage`` expects it, then advance and hand on.
 
     - already at this stage's result (a crash between advancing and handing on): hand on again;
@@ -362,10 +377,11 @@ def run_stage(services: Services, stage: Stage, doc_id: str, work: Callable[[dic
     ``carried``: the record the message carried. The work then runs on it without reading the record,
     writes its objects only if absent, and the conditional advance is the guard; when that guard says
     the document is elsewhere (or an earlier attempt wrote the objects), the record is read and the
-    stage goes on as without it.
+    stage goes on as without it. ``handoff["text"]``, set by ``work``: the text the next stage reads,
+    carried by its message when small.
     """
     if carried is not None:
-        outcome = _run_on_carried(services, stage, doc_id, work, carried, on_advanced)
+        outcome = _run_on_carried(services, stage, doc_id, work, carried, on_advanced, handoff)
         if outcome is not None:
             return outcome
     record = services.documents.get(doc_id)
@@ -386,11 +402,12 @@ def run_stage(services: Services, stage: Stage, doc_id: str, work: Callable[[dic
     except OutOfTime as error:  # recorded now, retried by the next delivery
         services.documents.fail(doc_id, stage, f"timed out in {stage.value}: {error}", {"error_kind": TIMED_OUT})
         raise
-    return _advance(services, stage, doc_id, attributes, on_advanced) or Outcome.SKIPPED
+    return _advance(services, stage, doc_id, attributes, on_advanced, handoff) or Outcome.SKIPPED
 
 
 def _run_on_carried(services: Services, stage: Stage, doc_id: str, work: Callable[[dict[str, Any], bool], dict[str, Any]],
-                    record: dict[str, Any], on_advanced: Callable[[dict[str, Any]], None] | None) -> Outcome | None:
+                    record: dict[str, Any], on_advanced: Callable[[dict[str, Any]], None] | None,
+                    handoff: dict[str, str] | None) -> Outcome | None:
     """The stage on the record its message carried; None when the record must be read to decide."""
     try:
         attributes = work({**record, "doc_id": doc_id}, True)
@@ -403,17 +420,17 @@ def _run_on_carried(services: Services, stage: Stage, doc_id: str, work: Callabl
     except OutOfTime as error:  # recorded if the document is still this stage's, retried by the next delivery
         services.documents.fail_if_ready(doc_id, stage, f"timed out in {stage.value}: {error}", {"error_kind": TIMED_OUT})
         raise
-    return _advance(services, stage, doc_id, attributes, on_advanced)
+    return _advance(services, stage, doc_id, attributes, on_advanced, handoff)
 
 
 def _advance(services: Services, stage: Stage, doc_id: str, attributes: dict[str, Any],
-             on_advanced: Callable[[dict[str, Any]], None] | None) -> Outcome | None:
+             on_advanced: Callable[[dict[str, Any]], None] | None, handoff: dict[str, str] | None) -> Outcome | None:
     record = services.documents.advance(doc_id, stage, attributes)
     if record is None:  # the document is elsewhere: a duplicate or stale delivery
         return None
     if on_advanced is not None:
         on_advanced(record)
-    _hand_on(services, stage, doc_id, record)
+    _hand_on(services, stage, doc_id, record, (handoff or {}).get("text"))
     return Outcome.ADVANCED
 
 
@@ -421,11 +438,13 @@ def _retryable_here(record: dict[str, Any], stage: Stage) -> bool:
     return record.get("failed_stage") == stage.value and record.get("error_kind") in RETRYABLE
 
 
-def _hand_on(services: Services, stage: Stage, doc_id: str, record: dict[str, Any] | None = None) -> None:
-    """The next stage's message, carrying the record as it now is when small enough (see ``document_message``)."""
+def _hand_on(services: Services, stage: Stage, doc_id: str, record: dict[str, Any] | None = None,
+             text: str | None = None) -> None:
+    """The next stage's message, carrying the record as it now is and the text the stage reads when small
+    enough (see ``document_message``)."""
     queue = services.next_queue(stage)
     if queue:
-        services.queues.send(queue, document_message(doc_id, record))
+        services.queues.send(queue, document_message(doc_id, record, text))
 
 
 def _fail(services: Services, doc_id: str, stage: Stage, reason: str) -> Outcome:

@@ -266,3 +266,50 @@ def test_the_enriched_object_lists_every_source_of_a_carried_record(provisioned,
     pipeline.extract_document_entities(services, doc_id, record=message["record"])
     sources = services.documents.get(doc_id)["sources"]
     assert len(sources) == 2 and services.store.read_enriched(doc_id)["metadata"]["sources"] == sources
+
+
+# messages carry the text the next stage reads ------------------------------------------------------
+
+
+def test_each_message_carries_the_text_the_next_stage_reads(provisioned, services, calls):
+    doc_id, message = fetched(provisioned, services)
+    assert message["text"] == ARTICLE.decode()  # fetch -> clean: the decoded text
+    settings = services.settings
+    calls.reset()
+    assert pipeline.clean_document(services, doc_id, record=message["record"], text=message["text"]) == pipeline.Outcome.ADVANCED
+    counts = calls.take()
+    assert "GetObject" not in counts and counts["PutObject"] == 1  # raw/ not read; clean/ written as before
+    message = next_message(services, settings.detect_language_queue_url)
+    clean_text = services.store.read_clean(doc_id)
+    assert message["text"] == clean_text and "READ MORE" not in clean_text
+    calls.reset()
+    assert pipeline.detect_document_language(services, doc_id, record=message["record"], text=message["text"]) \
+        == pipeline.Outcome.ADVANCED
+    assert calls.take() == {"UpdateItem": 1, "SendMessage": 1}
+    message = next_message(services, settings.extract_entities_queue_url)
+    assert message["text"] == clean_text
+    calls.reset()
+    assert pipeline.extract_document_entities(services, doc_id, record=message["record"], text=message["text"]) \
+        == pipeline.Outcome.ADVANCED
+    counts = calls.take()
+    assert "GetObject" not in counts and "GetItem" not in counts and counts["PutObject"] == 1
+    enriched = services.store.read_enriched(doc_id)
+    assert enriched["text"] == clean_text and enriched["language"] == "en" and enriched["entities"]
+
+
+def test_a_text_too_large_for_the_message_is_read_from_s3(provisioned, services, calls):
+    from docingest.messages import MAX_TEXT_MESSAGE_BYTES, message_bytes
+
+    lines = [f"Report {n}: the council of Eastvale met on day {n} and voted on the harbour budget again.\n" for n in range(900)]
+    data = "".join(lines).encode()
+    assert len(data) > MAX_TEXT_MESSAGE_BYTES
+    doc_id, message = fetched(provisioned, services, "long.txt", data)
+    assert "text" not in message and message["record"]["status"] == Status.FETCHED and message_bytes(message) < 32 * 1024
+    calls.reset()
+    assert pipeline.clean_document(services, doc_id, record=message["record"]) == pipeline.Outcome.ADVANCED
+    assert calls.take()["GetObject"] == 1  # raw/ read, as before
+    message = next_message(services, services.settings.detect_language_queue_url)
+    assert "text" not in message
+    calls.reset()
+    assert pipeline.detect_document_language(services, doc_id, record=message["record"]) == pipeline.Outcome.ADVANCED
+    assert calls.take() == {"GetObject": 1, "UpdateItem": 1, "SendMessage": 1}

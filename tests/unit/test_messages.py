@@ -61,3 +61,16 @@ def test_a_document_message_carries_the_record_without_sources_while_within_32_k
     fits = {**record, "description": "x" * 30_000}
     assert message_bytes(document_message(doc_id, fits)) <= MAX_RECORD_MESSAGE_BYTES
     assert DocumentMessage.model_validate(document_message(doc_id, fits)).record["description"] == "x" * 30_000
+
+
+def test_a_document_message_carries_the_text_while_the_whole_body_stays_under_60_kb():
+    from docingest.messages import MAX_TEXT_MESSAGE_BYTES, document_message, message_bytes
+
+    doc_id = "b" * 64
+    record = {"doc_id": doc_id, "status": "FETCHED"}
+    assert document_message(doc_id, record, "Olá")["text"] == "Olá"
+    near = "x" * (MAX_TEXT_MESSAGE_BYTES - 300)
+    assert "text" not in document_message(doc_id, record, near[:-200] + "é" * 200)  # the same characters, more bytes
+    message = document_message(doc_id, record, near)
+    assert message["text"] == near and message_bytes(message) < MAX_TEXT_MESSAGE_BYTES
+    assert DocumentMessage.model_validate(message).text == near
