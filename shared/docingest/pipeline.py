@@ -267,8 +267,7 @@ def _without_repeated_lines(services: Services, record: dict[str, Any], text: st
         return text, 0
     source, doc_id = line_source(record), record["doc_id"]
     fingerprints = REPEATED_LINES.lines_to_count(text)
-    counted = services.line_counts.is_counted(source, doc_id)
-    counts, documents_seen = services.line_counts.counts(source, fingerprints)
+    counts, documents_seen, counted = services.line_counts.lookup(source, doc_id, fingerprints)
     kept, removed = REPEATED_LINES.filter(text, counts, documents_seen, counted_this_document=counted)
     if not counted:
         services.line_counts.add(source, doc_id, fingerprints)

@@ -313,3 +313,38 @@ def test_a_text_too_large_for_the_message_is_read_from_s3(provisioned, services,
     calls.reset()
     assert pipeline.detect_document_language(services, doc_id, record=message["record"]) == pipeline.Outcome.ADVANCED
     assert calls.take() == {"GetObject": 1, "UpdateItem": 1, "SendMessage": 1}
+
+
+# repeated-line counts -----------------------------------------------------------------------------
+
+
+def test_clean_counts_a_documents_lines_in_one_read_and_one_transaction(provisioned, services, calls):
+    doc_id, message = fetched(provisioned, services)
+    calls.reset()
+    assert pipeline.clean_document(services, doc_id, record=message["record"], text=message["text"]) == pipeline.Outcome.ADVANCED
+    # the marker read with the counts; marker and increments in one transaction; clean/ written; advance; hand on
+    assert calls.take() == {"BatchGetItem": 1, "TransactWriteItems": 1, "PutObject": 1, "UpdateItem": 1, "SendMessage": 1}
+    counts, seen, counted = services.line_counts.lookup(services.documents.get(doc_id)["line_source"], doc_id, [])
+    assert counted and seen == 1
+
+
+def test_line_counts_are_atomic_and_chunked_with_the_marker_first(provisioned, services):
+    counts = services.line_counts
+    many = [f"f{n}" for n in range(250)]
+    transactions = []
+    counts.table.meta.client.meta.events.register(
+        "provide-client-params.dynamodb.TransactWriteItems", lambda params, **kwargs: transactions.append(params["TransactItems"]))
+    assert counts.add("site-a", "d1", many) is True
+    assert [len(t) for t in transactions] == [100, 100, 52]  # marker + #documents + 250 lines
+    assert "Put" in transactions[0][0] and all("Update" in a for t in transactions for a in t[1:] if t is transactions[0])
+    assert counts.lookup("site-a", "d1", many) == ({f: 1 for f in many}, 1, True)
+    transactions.clear()
+    assert counts.add("site-a", "d1", many) is False  # cancelled on the marker: counted already
+    assert len(transactions) == 1 and counts.counts("site-a", many[:2]) == ({"f0": 1, "f1": 1}, 1)
+
+
+def test_a_cancelled_line_count_transaction_leaves_no_count(provisioned, services):
+    counts = services.line_counts
+    counts.table.put_item(Item={"source": "site-a", "line": "doc#d2"})  # counted (the marker) but, say, by another path
+    assert counts.add("site-a", "d2", ["f1", "f2"]) is False
+    assert counts.counts("site-a", ["f1", "f2"]) == ({}, 0)

@@ -138,8 +138,8 @@ GRANTS = {  # what each function's code calls (shared/docingest/adapters, pipeli
     "CleanFunction": DOCUMENT_RECORD | {
         ("s3:GetObject", "${DocumentBucket.Arn}/raw/*"),
         ("s3:PutObject", "${DocumentBucket.Arn}/clean/*"),
-        *{(action, "SourceLineTable.Arn") for action in ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem",
-                                                          "dynamodb:UpdateItem")},
+        *{(action, "SourceLineTable.Arn") for action in ("dynamodb:BatchGetItem", "dynamodb:PutItem",  # TransactWriteItems:
+                                                          "dynamodb:UpdateItem")},  # its Put and Updates
         ("sqs:SendMessage", "DetectLanguageQueue.Arn"),
     },
     "DetectLanguageFunction": DOCUMENT_RECORD | {
