@@ -215,7 +215,7 @@ def target_for(args: argparse.Namespace, start_pipeline: bool = False) -> Iterat
         return
     with Emulator(Deployment.load(template, args.region, args.stack_name), chaos=getattr(args, "chaos", 0.0),
                   chaos_seed=getattr(args, "chaos_seed", None)) as emulator:
-        yield Target(emulator.deployment, emulator.endpoint)
+        yield Target(emulator.deployment, emulator.endpoint, emulator.direct_socket)
 
 
 def _listening(host: str, port: int) -> bool:

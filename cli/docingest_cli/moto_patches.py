@@ -15,6 +15,11 @@
   ``REMOVE a``) are applied directly, with moto's own condition check, types and size limit; any
   other expression, and any request moto would refuse, takes moto's own path (which then answers).
   tests/integration/test_moto_fast_update.py compares the two on random requests.
+- moto reads every DynamoDB request and writes every response by walking botocore's shape model
+  (a quarter of its time in the pipeline). DynamoDB speaks plain JSON: requests without binary
+  attribute values are read with ``json.loads``, and results made only of strings, numbers,
+  booleans, lists and maps (no binary, no null) are written with ``json.dumps``; anything else takes
+  moto's model walk. tests/integration/test_moto_json.py compares the parsed answers both ways.
 """
 from __future__ import annotations
 
@@ -283,7 +288,57 @@ def _apply_plan(item: Any, plan: list[tuple[str, ...]], values: dict[str, Any], 
                     current.value.append(element)
 
 
+# DynamoDB's JSON both ways ------------------------------------------------------------------------
+
+JSON_SHORTCUTS = True  # tests switch it off to compare with moto's own reading and writing
+
+
+def dynamodb_plain_json() -> None:
+    import json
+
+    from moto.core import responses
+
+    if getattr(responses.BaseResponse.parse_parameters, "_plain_json", False):
+        return
+    parse_parameters, serialized = responses.BaseResponse.parse_parameters, responses.BaseResponse.serialized
+
+    def parse(self, request: Any) -> None:
+        if JSON_SHORTCUTS and self.service_name == "dynamodb":
+            body = request.data
+            if b'"B' not in body and b"null" not in body:  # binary values and nulls: the model walk decodes or drops them
+                try:
+                    params = json.loads(body) if body else {}
+                except ValueError:
+                    params = None
+                if isinstance(params, dict):
+                    self.params = params
+                    return
+        parse_parameters(self, request)
+
+    def serialize(self, action_result: Any) -> Any:
+        result = action_result.result
+        if JSON_SHORTCUTS and self.service_name == "dynamodb" and isinstance(result, dict) and _plain(result):
+            headers = {"Content-Type": "application/x-amz-json-1.0"}
+            headers.update(self.response_headers)
+            return 200, headers, json.dumps(result, separators=(",", ":"))
+        return serialized(self, action_result)
+
+    parse._plain_json = True
+    responses.BaseResponse.parse_parameters = parse
+    responses.BaseResponse.serialized = serialize
+
+
+def _plain(value: Any) -> bool:
+    """Only what JSON writes the same as the model walk: str, int, float, bool, lists and maps of them."""
+    if isinstance(value, dict):
+        return all(isinstance(key, str) and key not in ("B", "BS") and _plain(item) for key, item in value.items())
+    if isinstance(value, list):
+        return all(_plain(item) for item in value)
+    return isinstance(value, (str, int, float)) and not (isinstance(value, float) and value != value)
+
+
 def apply() -> None:
+    dynamodb_plain_json()
     cache_module_list()
     item_level_transaction_rollback()
     retention_check_without_queue_attributes()

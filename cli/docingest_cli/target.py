@@ -27,6 +27,7 @@ def default_template() -> Path:
 class Target:
     deployment: Deployment
     endpoint: str | None  # None: real AWS
+    direct_socket: str | None = None  # the embedded emulator's short cut (direct_transport), when it is one
 
     @classmethod
     def connect(cls, template: Path, region: str, stack_name: str = DEFAULT_STACK, endpoint: str | None = None) -> "Target":
@@ -50,7 +51,12 @@ class Target:
 
     @cached_property
     def session(self) -> boto3.session.Session:
-        return boto3.session.Session(region_name=self.deployment.region)
+        session = boto3.session.Session(region_name=self.deployment.region)
+        if self.endpoint and self.direct_socket:
+            from docingest_cli import direct_transport
+
+            session.events.register("before-send", direct_transport.DirectSender(self.endpoint, self.direct_socket))
+        return session
 
     def client(self, service: str):
         return self.session.client(service, endpoint_url=self.endpoint)
