@@ -348,3 +348,42 @@ def test_a_cancelled_line_count_transaction_leaves_no_count(provisioned, service
     counts.table.put_item(Item={"source": "site-a", "line": "doc#d2"})  # counted (the marker) but, say, by another path
     assert counts.add("site-a", "d2", ["f1", "f2"]) is False
     assert counts.counts("site-a", ["f1", "f2"]) == ({}, 0)
+
+
+# entity index -------------------------------------------------------------------------------------
+
+
+def test_extract_entities_indexes_with_one_transaction_of_summaries_and_batched_postings(provisioned, services, calls):
+    doc_id, message = fetched(provisioned, services)
+    pipeline.clean_document(services, doc_id, record=message["record"], text=message["text"])
+    message = next_message(services, services.settings.detect_language_queue_url)
+    pipeline.detect_document_language(services, doc_id, record=message["record"], text=message["text"])
+    message = next_message(services, services.settings.extract_entities_queue_url)
+    index = services.entity_index
+    transactions = []
+    index.client.meta.events.register("provide-client-params.dynamodb.TransactWriteItems",
+                                      lambda params, **kwargs: transactions.append(params["TransactItems"]))
+    calls.reset()
+    assert pipeline.extract_document_entities(services, doc_id, record=message["record"], text=message["text"]) \
+        == pipeline.Outcome.ADVANCED
+    assert calls.take() == {"PutObject": 1, "TransactWriteItems": 1, "BatchGetItem": 1, "BatchWriteItem": 1, "UpdateItem": 1}
+    keys = {e["key"] for e in services.store.read_enriched(doc_id)["entities"] if e.get("key")}
+    (actions,) = transactions
+    assert actions[0]["Put"]["Item"]["pk"] == f"INDEXED#{doc_id}" and len(actions) == len(keys) + 1
+    assert all(a["Update"]["Key"]["sk"] == "#SUMMARY" for a in actions[1:])  # the postings are not in it
+    for key in keys:
+        assert [d.doc_id for d in index.documents(key)] == [doc_id] and index.entity(key)["documents"] == 1
+    before = {key: index.entity(key) for key in keys}
+    summaries = pipeline_summaries(services, doc_id)
+    calls.reset()
+    assert index.add_document(doc_id, "en", summaries) == 0  # redelivered: the marker cancels the transaction
+    assert {key: index.entity(key) for key in keys} == before
+    assert calls.counts()["TransactWriteItems"] == 1
+
+
+def pipeline_summaries(services, doc_id):
+    from docingest.models import Entity
+    from docingest.stages.entity_keys import summarise
+
+    enriched = services.store.read_enriched(doc_id)
+    return summarise(enriched["text"], [Entity(**e) for e in enriched["entities"]])

@@ -5,14 +5,17 @@ One table, three kinds of item (``pk``, ``sk``):
 - ``ENTITY#<key>``, ``#SUMMARY``: type, display name, total mentions, documents, languages;
   the GSI ``by-type`` (entity_type, mention_count) ranks entities of a type;
 - ``ENTITY#<key>``, ``DOC#<doc_id>``: mentions in that document, its language, the first sentence;
-- ``ALIAS#<name>``, ``ENTITY#<key>``: a canonical name a search may use ("putin") -> the entity.
+- ``ALIAS#<name>``, ``ENTITY#<key>``: a canonical name a search may use ("putin") -> the entity;
+- ``INDEXED#<doc_id>``, ``CHUNK#<n>``: a document's entities counted in its n-th transaction (their keys).
 
-Adding a document is idempotent: its ``DOC#`` item is written with a condition in the same
-transaction as the summary's increments, so a redelivered document changes no count.
+Adding a document is idempotent: the summaries' increments go in TransactWriteItems (up to 99 entities
+each) whose first action puts the document's chunk marker only if absent, so a redelivered document
+changes no count; the ``DOC#`` postings and new aliases are plain puts (BatchWriteItem), idempotent.
 """
 from __future__ import annotations
 
 import datetime
+import time
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
@@ -25,7 +28,8 @@ from docingest.stages.entity_keys import EntityMentions, search_names
 SUMMARY = "#SUMMARY"
 TYPE_INDEX = "by-type"
 ENTITY_TYPES = ("PER", "ORG", "LOC", "MISC")
-_ENTITIES_PER_TRANSACTION = 50  # two actions each; a transaction takes up to 100
+_ENTITIES_PER_TRANSACTION = 99  # one summary update each, after the chunk's marker: a transaction takes up to 100
+_CONFLICT_RETRIES = 5  # a transaction cancelled by a concurrent one on the same summary is tried again
 
 
 @dataclass(frozen=True)
@@ -48,38 +52,30 @@ class EntityIndex:
     def add_document(self, doc_id: str, language: str | None, entities: list[EntityMentions]) -> int:
         """Index a document's entities once; returns how many entities were newly counted."""
         now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-        added = 0
-        for first in range(0, len(entities), _ENTITIES_PER_TRANSACTION):
-            batch = entities[first:first + _ENTITIES_PER_TRANSACTION]
-            try:
-                self._transact([a for e in batch for a in self._actions(doc_id, language, e, now)])
+        added, chunk, remaining = 0, 0, list(entities)
+        while remaining:
+            batch = remaining[:_ENTITIES_PER_TRANSACTION]
+            if self._transact(self._chunk_actions(doc_id, chunk, language, batch, now)):
                 added += len(batch)
-            except ClientError as error:
-                if error.response["Error"]["Code"] != "TransactionCanceledException":
-                    raise
-                added += sum(self._add_one(doc_id, language, entity, now) for entity in batch)
-        self._put_aliases(entities)
+                remaining, chunk = remaining[len(batch):], chunk + 1
+                continue
+            # the chunk's marker exists: counted by an earlier delivery (perhaps only some of these entities)
+            counted, last = self._indexed(doc_id)
+            if last < chunk:
+                raise RuntimeError(f"entity index: marker {chunk} of {doc_id} exists but was not read: retry later")
+            remaining, chunk = [e for e in remaining if e.key not in counted], last + 1
+        self._put_postings_and_aliases(doc_id, language, entities, now)
         return added
 
-    def _add_one(self, doc_id: str, language: str | None, entity: EntityMentions, now: str) -> bool:
-        try:
-            self._transact(self._actions(doc_id, language, entity, now))
-            return True
-        except ClientError as error:
-            reasons = error.response.get("CancellationReasons") or []
-            if any(r.get("Code") == "ConditionalCheckFailed" for r in reasons):
-                return False  # indexed by an earlier delivery
-            raise
+    def _chunk_actions(self, doc_id: str, chunk: int, language: str | None, entities: list[EntityMentions],
+                       now: str) -> list[dict[str, Any]]:
+        """The marker of a document's ``chunk`` (only if absent), then the entities' summary increments."""
+        marker = {"pk": f"INDEXED#{doc_id}", "sk": f"CHUNK#{chunk}", "doc_id": doc_id,
+                  "entity_keys": [e.key for e in entities], "indexed_at": now}
+        return [{"Put": {"TableName": self.table.name, "Item": marker, "ConditionExpression": "attribute_not_exists(pk)"}},
+                *(self._summary_update(e, language, now) for e in entities)]
 
-    def _transact(self, actions: list[dict[str, Any]]) -> None:
-        self.client.transact_write_items(TransactItems=actions)
-
-    def _actions(self, doc_id: str, language: str | None, entity: EntityMentions, now: str) -> list[dict[str, Any]]:
-        pk = f"ENTITY#{entity.key}"
-        item = {"pk": pk, "sk": f"DOC#{doc_id}", "doc_id": doc_id, "entity_key": entity.key, "name": entity.name,
-                "mentions": entity.mentions, "first_sentence": entity.first_sentence, "indexed_at": now}
-        if language:
-            item["language"] = language
+    def _summary_update(self, entity: EntityMentions, language: str | None, now: str) -> dict[str, Any]:
         update_values: dict[str, Any] = {":m": entity.mentions, ":one": 1, ":t": entity.type, ":n": entity.name,
                                          ":k": entity.key, ":now": now}
         update = "ADD mention_count :m, document_count :one SET entity_type = :t, entity_key = :k, updated_at = :now, " \
@@ -87,31 +83,71 @@ class EntityIndex:
         if language:
             update = update.replace("document_count :one", "document_count :one, languages :langs")
             update_values[":langs"] = {language}
-        return [
-            {"Put": {"TableName": self.table.name, "Item": item,
-                     "ConditionExpression": "attribute_not_exists(pk)"}},
-            {"Update": {"TableName": self.table.name, "Key": {"pk": pk, "sk": SUMMARY},
-                        "UpdateExpression": update, "ExpressionAttributeNames": {"#name": "name"},
-                        "ExpressionAttributeValues": update_values}},
-        ]
+        return {"Update": {"TableName": self.table.name, "Key": {"pk": f"ENTITY#{entity.key}", "sk": SUMMARY},
+                           "UpdateExpression": update, "ExpressionAttributeNames": {"#name": "name"},
+                           "ExpressionAttributeValues": update_values}}
 
-    def _put_aliases(self, entities: Iterable[EntityMentions]) -> None:
-        items = {(f"ALIAS#{alias}", f"ENTITY#{e.key}"): e for e in entities for alias in e.aliases}
-        existing = self._existing(list(items))
-        missing = {key: entity for key, entity in items.items() if key not in existing}
+    def _indexed(self, doc_id: str) -> tuple[set[str], int]:
+        """The entity keys a document's markers count, and its last chunk number (markers are numbered from 0)."""
+        keys: set[str] = set()
+        last, first = -1, 0
+        while True:
+            found = self._items([(f"INDEXED#{doc_id}", f"CHUNK#{n}") for n in range(first, first + 100)], "sk, entity_keys",
+                                consistent=True)
+            for item in found:
+                keys.update(item.get("entity_keys", []))
+                last = max(last, int(item["sk"].removeprefix("CHUNK#")))
+            if last < first + 99:
+                return keys, last
+            first += 100
+
+    def _transact(self, actions: list[dict[str, Any]]) -> bool:
+        """False when the transaction was cancelled by a condition (the marker); a conflict is tried again."""
+        for attempt in range(_CONFLICT_RETRIES + 1):
+            try:
+                self.client.transact_write_items(TransactItems=actions)
+                return True
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "TransactionCanceledException":
+                    raise
+                codes = {reason.get("Code") for reason in error.response.get("CancellationReasons") or []}
+                if "ConditionalCheckFailed" in codes:
+                    return False
+                if not codes & {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"} \
+                        or attempt == _CONFLICT_RETRIES:
+                    raise
+                time.sleep(0.05 * 2 ** attempt)
+        return False
+
+    def _put_postings_and_aliases(self, doc_id: str, language: str | None, entities: list[EntityMentions], now: str) -> None:
+        """The document's ``DOC#`` postings and the aliases not in the index yet, in BatchWriteItems (plain puts)."""
+        aliases = {(f"ALIAS#{alias}", f"ENTITY#{e.key}"): e for e in entities for alias in e.aliases}
+        existing = self._existing(list(aliases))
         with self.table.batch_writer(overwrite_by_pkeys=["pk", "sk"]) as batch:
-            for (pk, sk), entity in missing.items():
-                batch.put_item(Item={"pk": pk, "sk": sk, "entity_key": entity.key, "entity_type": entity.type})
+            for entity in entities:
+                item = {"pk": f"ENTITY#{entity.key}", "sk": f"DOC#{doc_id}", "doc_id": doc_id, "entity_key": entity.key,
+                        "name": entity.name, "mentions": entity.mentions, "first_sentence": entity.first_sentence,
+                        "indexed_at": now}
+                if language:
+                    item["language"] = language
+                batch.put_item(Item=item)
+            for (pk, sk), entity in aliases.items():
+                if (pk, sk) not in existing:
+                    batch.put_item(Item={"pk": pk, "sk": sk, "entity_key": entity.key, "entity_type": entity.type})
 
     def _existing(self, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
         """Which (pk, sk) items exist: a read is a fifth of a write's price, and most aliases exist already."""
-        found: set[tuple[str, str]] = set()
+        return {(item["pk"], item["sk"]) for item in self._items(keys, "pk, sk")}
+
+    def _items(self, keys: list[tuple[str, str]], projection: str, consistent: bool = False) -> list[dict[str, Any]]:
+        """The items of these (pk, sk) keys that exist, 100 per BatchGetItem."""
+        found: list[dict[str, Any]] = []
         for start in range(0, len(keys), 100):
             request = {self.table.name: {"Keys": [{"pk": pk, "sk": sk} for pk, sk in keys[start:start + 100]],
-                                         "ProjectionExpression": "pk, sk"}}
+                                         "ProjectionExpression": projection, "ConsistentRead": consistent}}
             while request:
                 response = self.client.batch_get_item(RequestItems=request)
-                found.update((item["pk"], item["sk"]) for item in response["Responses"].get(self.table.name, []))
+                found.extend(response["Responses"].get(self.table.name, []))
                 request = response.get("UnprocessedKeys") or None
         return found
 
