@@ -15,6 +15,8 @@
   ``REMOVE a``) are applied directly, with moto's own condition check, types and size limit; any
   other expression, and any request moto would refuse, takes moto's own path (which then answers).
   tests/integration/test_moto_fast_update.py compares the two on random requests.
+- moto's request layer parses every update expression again to list its placeholders: parsed once per
+  distinct expression (it only reads the tree).
 - moto reads every DynamoDB request and writes every response by walking botocore's shape model
   (a quarter of its time in the pipeline). DynamoDB speaks plain JSON: requests without binary
   attribute values are read with ``json.loads``, and results made only of strings, numbers,
@@ -337,8 +339,26 @@ def _plain(value: Any) -> bool:
     return isinstance(value, (str, int, float)) and not (isinstance(value, float) and value != value)
 
 
+def cached_update_parses_for_validation() -> None:
+    """moto's request layer parses each update expression only to list its placeholders: it reads the
+    tree and never changes it, so one parse per distinct expression serves them all (the backend, which
+    does change its tree, keeps parsing its own)."""
+    from moto.dynamodb import responses
+
+    if getattr(responses.UpdateExpressionParser, "_cached", False):
+        return
+    parser = responses.UpdateExpressionParser
+
+    class CachedUpdateExpressionParser:
+        _cached = True
+        make = staticmethod(functools.lru_cache(maxsize=4096)(parser.make))
+
+    responses.UpdateExpressionParser = CachedUpdateExpressionParser
+
+
 def apply() -> None:
     dynamodb_plain_json()
+    cached_update_parses_for_validation()
     cache_module_list()
     item_level_transaction_rollback()
     retention_check_without_queue_attributes()
