@@ -392,7 +392,8 @@ def wait_for(target: Target, dropped: list[dict[str, Any]], timeout: float,
     watch.sweep(target)
     last_sweep = time.monotonic()
     while watch.pending() and time.monotonic() < deadline:
-        time.sleep(0.5 if len(watch.files) + len(watch.urls) < 1000 else 2.0)  # each look is a table scan in moto
+        pending = watch.pending_count()
+        time.sleep(0.5 if pending < 200 else 1.0 if pending < 2000 else 2.0)  # each look is a table scan in moto
         checked_at = now()
         watch.saw(_finished_since(target, since))
         since = checked_at
@@ -425,6 +426,9 @@ class _Watch:
 
     def pending(self) -> bool:
         return bool(self.files or self.urls)
+
+    def pending_count(self) -> int:
+        return len(self.files) + len(self.urls)
 
     def total(self) -> int:
         return len(self._dropped) + sum(len(item.get("children", ())) for item in self._dropped)

@@ -15,6 +15,10 @@
   ``REMOVE a``) are applied directly, with moto's own condition check, types and size limit; any
   other expression, and any request moto would refuse, takes moto's own path (which then answers).
   tests/integration/test_moto_fast_update.py compares the two on random requests.
+- moto parses the same condition expressions again and again (the advance condition of every document):
+  parsed once per distinct expression and placeholder values.
+- moto's SendMessage builds all of a standard queue's attributes (counting every message) to read one
+  that a standard queue does not have: answered without them.
 - moto's request layer parses every update expression again to list its placeholders: parsed once per
   distinct expression (it only reads the tree).
 - moto reads every DynamoDB request and writes every response by walking botocore's shape model
@@ -235,8 +239,7 @@ def plain_update_items() -> None:
             if kind == "ADD" and item is not None and name in item.attrs:
                 if item.attrs[name].type != next(iter(expression_attribute_values[rest[-1]])):
                     return original(*arguments)
-        condition = models.create_condition_expression_parser(
-            condition_expression, expression_attribute_names, expression_attribute_values).parse()
+        condition = cached_condition(condition_expression, expression_attribute_names, expression_attribute_values)
         if not condition.expr(item):
             if return_values_on_condition_check_failure == "ALL_OLD" and item is not None:
                 raise ConditionalCheckFailed(item=item.to_json()["Attributes"])
@@ -356,8 +359,76 @@ def cached_update_parses_for_validation() -> None:
     responses.UpdateExpressionParser = CachedUpdateExpressionParser
 
 
+# condition expressions ------------------------------------------------------------------------------
+
+
+def cached_condition(expression: str | None, names: dict[str, str] | None, values: dict[str, Any] | None) -> Any:
+    """moto's parse of a condition or filter expression, once per distinct expression and the placeholders it
+    uses (the pipeline's advance condition is the same for every document of a stage)."""
+    import json
+
+    if not expression:
+        return _parse_condition(expression, (), "{}")
+    used_names = tuple(sorted((k, v) for k, v in (names or {}).items() if k in expression))
+    used_values = json.dumps({k: v for k, v in (values or {}).items() if k in expression}, sort_keys=True)
+    return _parse_condition(expression, used_names, used_values)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_condition(expression: str | None, names: tuple, values: str) -> Any:
+    import json
+
+    from moto.dynamodb.comparisons import create_condition_expression_parser
+
+    return create_condition_expression_parser(expression, dict(names), json.loads(values)).parse()
+
+
+def cached_conditions() -> None:
+    from moto.dynamodb import models
+
+    models.get_filter_expression = cached_condition
+
+
+# SQS ---------------------------------------------------------------------------------------------------
+
+
+def send_without_queue_attributes() -> None:
+    """moto's SendMessage reads ``queue.attributes["ContentBasedDeduplication"]`` by building all of the
+    queue's attributes, whose message counts walk every message: O(queue length) per message sent. For a
+    standard queue that attribute does not exist, so the lookup is answered without building them."""
+    import threading
+
+    from moto.sqs import models
+
+    if getattr(models.SQSBackend.send_message, "_no_attributes", False):
+        return
+    sending = threading.local()
+    attributes, send_message = models.Queue.attributes, models.SQSBackend.send_message
+
+    def queue_attributes(self) -> dict[str, Any]:
+        if getattr(sending, "queue", None) is self:  # a standard queue, inside send_message: see above
+            return {}
+        return attributes.fget(self)
+
+    def send(self, queue_name: str, message_body: str, *args: Any, **kwargs: Any) -> Any:
+        queue = self.get_queue(queue_name)
+        if queue.fifo_queue:
+            return send_message(self, queue_name, message_body, *args, **kwargs)
+        sending.queue = queue
+        try:
+            return send_message(self, queue_name, message_body, *args, **kwargs)
+        finally:
+            sending.queue = None
+
+    send._no_attributes = True
+    models.Queue.attributes = property(queue_attributes)
+    models.SQSBackend.send_message = send
+
+
 def apply() -> None:
     dynamodb_plain_json()
+    cached_conditions()
+    send_without_queue_attributes()
     cached_update_parses_for_validation()
     cache_module_list()
     item_level_transaction_rollback()
