@@ -215,6 +215,7 @@ class FunctionWorker:
         self.startup_timeout = startup_timeout
         self._process: subprocess.Popen | None = None
         self._lock = threading.Lock()  # one invocation at a time, as in one Lambda environment
+        self._closed = False  # the emulator is stopping: a cold start cut short is no error
         self.cold_starts = 0
 
     def start(self) -> None:
@@ -227,9 +228,12 @@ class FunctionWorker:
         command = [sys.executable, "-m", "docingest_cli.function_worker", str(function.code_path), function.handler,
                    function.logical_id, str(function.memory)]
         environment = {**function.environment, **os.environ}  # the emulator's settings (endpoint, log level) win
-        self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=environment, text=True)
+        process = self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=environment,
+                                                   text=True)
         self.cold_starts += 1
-        if not self._read_line(self.startup_timeout):
+        if not self._read_line(self.startup_timeout, process):
+            if self._closed:
+                return
             self.stop()
             raise EmulatorError(f"the {function.logical_id} worker did not start within {self.startup_timeout:.0f}s")
 
@@ -252,9 +256,17 @@ class FunctionWorker:
             raise RuntimeError(reply["error"])
         return reply["response"]
 
-    def _read_line(self, timeout: float) -> str:
-        ready, _, _ = select.select([self._process.stdout], [], [], timeout)
-        return self._process.stdout.readline() if ready else ""
+    def _read_line(self, timeout: float, process: subprocess.Popen | None = None) -> str:
+        process = process or self._process
+        if process is None or process.stdout.closed:
+            return ""
+        ready, _, _ = select.select([process.stdout], [], [], timeout)
+        return process.stdout.readline() if ready else ""
+
+    def close(self) -> None:
+        """Stop for good (the emulator stops): a cold start still under way ends quietly."""
+        self._closed = True
+        self.stop()
 
     def stop(self, kill: bool = False) -> None:
         process, self._process = self._process, None
@@ -529,7 +541,7 @@ class Emulator:
         self._stop.set()
         for poller in self.pollers:  # each ends its invocation in flight, or its long poll
             poller.join(timeout=5)
-        stopping = [threading.Thread(target=worker.stop) for worker in self.workers]
+        stopping = [threading.Thread(target=worker.close) for worker in self.workers]
         if self._server:
             stopping.append(threading.Thread(target=self._server.stop))
         for thread in stopping:  # the processes end in parallel
