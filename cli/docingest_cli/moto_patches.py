@@ -19,6 +19,7 @@
   parsed once per distinct expression and placeholder values.
 - moto's SendMessage builds all of a standard queue's attributes (counting every message) to read one
   that a standard queue does not have: answered without them.
+- moto lists a response class's methods on every request: once per class.
 - moto's request layer parses every update expression again to list its placeholders: parsed once per
   distinct expression (it only reads the tree).
 - moto reads every DynamoDB request and writes every response by walking botocore's shape model
@@ -425,7 +426,19 @@ def send_without_queue_attributes() -> None:
     models.SQSBackend.send_message = send
 
 
+def cached_method_names() -> None:
+    """moto lists a response class's methods (``inspect.getmembers``) on every request to find the action:
+    a class's methods do not change while the server runs, so the list is made once per class."""
+    from moto.core import responses
+
+    if getattr(responses.method_names_from_class, "cache_info", None):
+        return
+    original = responses.method_names_from_class
+    responses.method_names_from_class = functools.cache(lambda clazz: frozenset(original(clazz)))
+
+
 def apply() -> None:
+    cached_method_names()
     dynamodb_plain_json()
     cached_conditions()
     send_without_queue_attributes()
