@@ -46,7 +46,10 @@ import zlib
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # one thread: numpy as torch
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "shared"))
@@ -382,7 +385,9 @@ def span_f1(gold: list[list[str]], pred: list[list[str]]) -> float:
 
 
 def train(key: str, lang: str, exclude_fold: bool, out: Path, minutes: float, log, prep: Path,
-          limit: int = 0) -> None:
+          limit: int = 0, lr_patience: int = 1, stop_patience: int = 4) -> None:
+    """Train one model; the learning rate halves after lr_patience evaluations (half epochs) without a
+    better slice F1, training stops after stop_patience of them or at the time budget."""
     import torch
 
     torch.manual_seed(SEED)
@@ -472,11 +477,12 @@ def train(key: str, lang: str, exclude_fold: bool, out: Path, minutes: float, lo
                 best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
             else:
                 bad += 1
-                for group in optimiser.param_groups:
-                    group["lr"] *= 0.5
+                if bad % lr_patience == 0:
+                    for group in optimiser.param_groups:
+                        group["lr"] *= 0.5
             log(f"[{key}] epoch {epoch}.{half + 1} loss {loss_sum / max(1, len(part)):.3f} slice F1 {f1:.4f}"
                 f"{' *' if improved else ''} ({time.time() - started:.0f}s)")
-            if bad >= 4 or time.time() > deadline:
+            if bad >= stop_patience or time.time() > deadline:
                 stop = True
                 break
     model.load_state_dict(best_state)
@@ -617,6 +623,8 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="score 300 records per set")
     parser.add_argument("--prep", type=Path, default=Path("/tmp/ner-contextual-prep"),
                         help="cache of the SVD vectors and gazetteer counts")
+    parser.add_argument("--lr-patience", type=int, default=1, help="evaluations without gain before lr/2")
+    parser.add_argument("--stop-patience", type=int, default=4, help="evaluations without gain before stopping")
     parser.add_argument("--limit", type=int, default=0, help="smoke test: train on this many sentences")
     args = parser.parse_args()
     import torch
@@ -631,13 +639,15 @@ def main() -> int:
         log_file.flush()
 
     keys = [k for k in args.models.split(",") if k]
-    log(f"# {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())} models {keys} out {args.out} "
+    log(f"# {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())} {' '.join(sys.argv[1:])}")
+    log(f"# models {keys} out {args.out} "
         f"torch {torch.__version__} threads {torch.get_num_threads()} load {os.getloadavg()}")
     started = time.time()
     if not args.eval_only:
         for key in keys:
             lang = key.split("-")[0]
-            train(key, lang, key.endswith("-heldout"), args.out, args.minutes, log, args.prep, args.limit)
+            train(key, lang, key.endswith("-heldout"), args.out, args.minutes, log, args.prep, args.limit,
+                  args.lr_patience, args.stop_patience)
         log(f"training total {time.time() - started:.0f}s")
     if args.train_only:
         return 0
