@@ -236,9 +236,13 @@ def build_model(n_words: int, n_chars: int, n_shapes: int, vectors: np.ndarray |
             x = torch.cat([self.word(words), ch, self.shape(shapes), self.gaz(gaz),
                            self.case(case)[:, None, :].expand(b, l, -1)], dim=2)
             x = self.drop(x)
-            packed = nn.utils.rnn.pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
-            h, _ = self.lstm(packed)
-            h, _ = nn.utils.rnn.pad_packed_sequence(h, batch_first=True, total_length=l)
+            if bool((lengths == l).all()):  # no padding (one sentence, or equal lengths): packing not needed
+                h, _ = self.lstm(x)
+            else:
+                packed = nn.utils.rnn.pack_padded_sequence(x, lengths.cpu(), batch_first=True,
+                                                           enforce_sorted=False)
+                h, _ = self.lstm(packed)
+                h, _ = nn.utils.rnn.pad_packed_sequence(h, batch_first=True, total_length=l)
             return self.out(self.drop(h))
 
         def nll(self, em, tags, mask):
@@ -527,6 +531,20 @@ def model_size(out: Path, key: str) -> tuple[float, float]:
     return path.stat().st_size / 1e6, len(gzip.compress(buf.getvalue(), 6)) / 1e6
 
 
+def bootstrap(counts: dict, samples: int = 2000) -> tuple[float, float]:
+    """95% interval of F1(ctx-torch) - F1(crf), resampling records (documents) with replacement."""
+    rng = np.random.default_rng(SEED)
+    a, b = counts["ctx-torch"], counts["crf"]
+    idx = rng.integers(0, len(a), size=(samples, len(a)))
+
+    def f1(c):
+        tp, fp, fn = c[idx].sum(axis=1).T
+        return 2 * tp / np.maximum(2 * tp + fp + fn, 1)
+
+    diff = f1(a) - f1(b)
+    return float(np.percentile(diff, 2.5)), float(np.percentile(diff, 97.5))
+
+
 def evaluate(out: Path, keys: list[str], quick: bool, log) -> list[dict]:
     import torch
     from docingest.stages.extract_entities import extract_entities as stage
@@ -550,11 +568,20 @@ def evaluate(out: Path, keys: list[str], quick: bool, log) -> list[dict]:
         for system, extract in systems.items():
             extract("Warm up in Lisboa.", lang)
             timer = quality_ner.Timer()
-            s = quality_ner.run_system(extract, records, types, lang, timer)
+            s = quality_ner.Score()
+            counts = []  # per record (tp, fp, fn), for the paired bootstrap below
+            for record in records:  # quality_ner.run_system, one record at a time
+                one = quality_ner.run_system(extract, [record], types, lang, timer)
+                s.merge(one)
+                counts.append([sum(one.tp.values()), sum(one.fp.values()), sum(one.fn.values())])
+            row.setdefault("_counts", {})[system] = np.array(counts, dtype=np.float64)
             p, r, f, gold = s.prf()
             row[system] = {"p": p, "r": r, "f1": f, "gold": gold, "tok_s": timer.tokens / timer.cpu,
                            "per_type": {k: s.prf(k)[2] for k in s.types()}}
             log(f"  {name:34s} {system:9s} P {p:.3f} R {r:.3f} F1 {f:.3f}  {timer.tokens / timer.cpu:8.0f} tok/s")
+        row["ci"] = bootstrap(row.pop("_counts"))
+        log(f"  {name:34s} ctx-torch - crf F1 {row['ctx-torch']['f1'] - row['crf']['f1']:+.3f}, "
+            f"95% paired bootstrap over records [{row['ci'][0]:+.3f}, {row['ci'][1]:+.3f}]")
         rows.append(row)
 
     def crf_size_of(lang):  # the gzipped CRF + its cluster file (the gazetteer is shared by both systems)
@@ -590,18 +617,20 @@ def evaluate(out: Path, keys: list[str], quick: bool, log) -> list[dict]:
         systems = {"crf": quality_ner.tagger_extractor(crf_tagger),
                    "ctx-torch": quality_ner.tagger_extractor(load("id-heldout", out, gaz)),
                    "ctx-numpy": quality_ner.tagger_extractor(load("id-heldout", out, gaz, numpy_forward=True))}
-        crf_size = (cache / "id-heldout.crfsuite").stat().st_size / 1e6
+        crf_size = (len(gzip.compress((cache / "id-heldout.crfsuite").read_bytes(), 6))
+                    + (ner_crf.MODEL_DIR / "id.clusters.tsv.gz").stat().st_size) / 1e6  # gzipped, as shipped
         score("id-indonlu-nergrit (held-out fold 0)", records, types, "id", systems, crf_size, "id-heldout")
     return rows
 
 
 def print_table(rows: list[dict], log) -> None:
-    log("\n| set | CRF F1 | contextual F1 | diff | CRF tok/s | ctx tok/s (torch) | ctx tok/s (numpy) "
+    log("\n| set | CRF F1 | contextual F1 | diff | 95% CI of diff | CRF tok/s | ctx tok/s (torch) | ctx tok/s (numpy) "
         "| CRF MB | ctx MB (.pt / fp16 gz) |")
-    log("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for row in rows:
         c, t, n = row["crf"], row["ctx-torch"], row["ctx-numpy"]
-        log(f"| {row['set']} | {c['f1']:.3f} | {t['f1']:.3f} | {t['f1'] - c['f1']:+.3f} | {c['tok_s']:.0f} | "
+        log(f"| {row['set']} | {c['f1']:.3f} | {t['f1']:.3f} | {t['f1'] - c['f1']:+.3f} | "
+            f"[{row['ci'][0]:+.3f}, {row['ci'][1]:+.3f}] | {c['tok_s']:.0f} | "
             f"{t['tok_s']:.0f} | {n['tok_s']:.0f} | {row['crf_size']:.1f} | "
             f"{row['ctx_size'][0]:.1f} / {row['ctx_size'][1]:.1f} |")
     log("\nper type F1 (crf / ctx-torch):")
