@@ -184,7 +184,7 @@ def _held_out_text(html: str, domain: str) -> str:
     from docingest.stages import html_extract
 
     model = _FOLDS["models"][str(fold_of(domain, _FOLDS["folds"]))]
-    model = dict(model, threshold=_FOLDS["threshold"])
+    model = dict(model, **{k: _FOLDS[k] for k in ("threshold", "threshold_low", "threshold_high", "article_cut") if k in _FOLDS})
     original = html_extract.load_model
     html_extract.load_model = lambda path=None: model
     try:
@@ -348,7 +348,7 @@ def main() -> int:
 
     parser = argparse.ArgumentParser(description=USAGE, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--limit", type=int, default=None, help="pages, spread over the whole list")
-    parser.add_argument("--folds", type=int, default=None, help="add the held-out fold models' row (wcxb only)")
+    parser.add_argument("--folds", type=int, default=None, help="add the held-out fold models' row (the sets they were trained on)")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--mem-pages", type=int, default=20, help="pages for the peak-memory column")
     parser.add_argument("--systems", default=",".join(SYSTEMS),
@@ -391,7 +391,8 @@ def main() -> int:
     for name, folder in datasets.items():
         started = time.perf_counter()
         pages = load_pages(folder, limit=args.limit)
-        set_folds = folds if name == "wcxb" else {}
+        # the fold models score the sets they were trained on (grouped by domain); older files: wcxb only
+        set_folds = folds if name in folds.get("datasets", ["wcxb"]) else {}
         with Pool(args.jobs, initializer=_init_worker, initargs=(set_folds,)) as pool:
             results = pool.map(_run_page, pages, chunksize=4)
         _init_worker({})

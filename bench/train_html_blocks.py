@@ -1,15 +1,18 @@
 """Train the HTML block classifier of docingest.stages.html_extract (pure Python, no numpy).
 
     .venv/bin/python bench/train_html_blocks.py [--folds 5] [--jobs 2] [--limit N] [--out PATH]
+        [--dataset wcxb,extraction-dev2] [--set-weight extraction-dev2=W]
         [--drop reference,repeat]   (ablation: leave a feature group out; write to another --out/--folds-out)
 
-Every page of /work/shared/data/extraction-dev is split into blocks (html_extract.segment); a block is
+Every page of the datasets (wcxb: ../shared/data/extraction-dev; extraction-dev2: bench/data/extraction-dev2,
+see bench/quality_clean.py) is split into blocks (html_extract.segment); a block is
 labelled main text when most of its word trigrams (short blocks: the whole token sequence) occur in the
 page's gold main_content. Two logistic regressions (block features, then block + neighbour scores) are
 fitted by AdaGrad SGD with L2, each example weighted by the square root of its token count (the score is
-token-level F1). Cross-validation is grouped by domain (crc32(domain) % K): each fold's model never saw a
-page of the domains it is scored on; the threshold is chosen on the pooled held-out predictions and the
-held-out-fold F1 is printed. The final model (all pages) goes to shared/docingest/data/html_block_model.json.
+token-level F1; a set's pages can weigh more with --set-weight, so 48 pages are not drowned by 1,358).
+Cross-validation is grouped by domain (crc32(domain) % K) over all sets together: each fold's model never
+saw a page of the domains it is scored on; the threshold is chosen on the pooled held-out predictions
+(the mean over sets of each set's mean page F1) and the held-out-fold F1 of each set is printed. The final model (all pages) goes to shared/docingest/data/html_block_model.json.
 """
 from __future__ import annotations
 
@@ -27,9 +30,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import quality_clean as qc  # noqa: E402  (also puts shared/ on sys.path)
 
+from docingest.stages import clean as clean_stage  # noqa: E402
 from docingest.stages import html_extract as hx  # noqa: E402
+from docingest.stages.html_metadata import extract_metadata as extract_page_metadata  # noqa: E402
 
 CACHE = Path(os.environ.get("HTML_BLOCKS_CACHE", "/tmp/docingest_html_blocks.pkl"))
+
+
+# page types that are one article: WCXB's "article"; the second set's groups are all articles
+ARTICLE_TYPES = frozenset(("article", "mozilla", "newspaper4k", "news-nonspaced"))
 
 
 def _label(block_tokens: list[str], gold_joined: str, gold_trigrams: set) -> float:
@@ -44,7 +53,9 @@ def _label(block_tokens: list[str], gold_joined: str, gold_trigrams: set) -> flo
 
 def page_rows(page: dict) -> dict:
     html = qc.read_html(page)
-    blocks = hx.segment(html)
+    tree = hx.parse(html)
+    metadata = extract_page_metadata(tree) if tree is not None else None
+    blocks = hx.segment(html, tree=tree) if tree is not None else []
     gold = page["gold"].get("main_content") or ""
     gold_tokens = qc.tokens(gold)
     gold_joined = " " + " ".join(gold_tokens) + " "
@@ -61,7 +72,13 @@ def page_rows(page: dict) -> dict:
             None if b.group is None else groups.setdefault(b.group, len(groups)))
            for b in blocks]
     return {"id": page["id"], "domain": page["domain"], "page_type": page["page_type"], "gold": gold,
-            "rows": rows, "ctx": ctx}
+            "rows": rows, "ctx": ctx,
+            # what clean() does after the classifier: html_extract.select's menu rule, then finish_paragraphs
+            "menu": [bool(b.tags & 1 and b.link_chars > 0.5 * len(b.text)) for b in blocks],
+            "page": hx.page_features(blocks, tree),
+            "article": page["page_type"] in ARTICLE_TYPES,
+            "title": clean_stage._clean_field(metadata.title) if metadata else None,
+            "author": clean_stage._clean_field(metadata.author) if metadata else None}
 
 
 class _Lite:
@@ -89,18 +106,64 @@ def context_rows(page: dict, probs: list[float]) -> list[list[float]]:
     return hx.context_features(lites, probs)
 
 
-def load_features(pages: list[dict], jobs: int) -> list[dict]:
-    key = (len(pages), pages[0]["id"], pages[-1]["id"], hx.__file__ and os.path.getmtime(hx.__file__))
-    if CACHE.exists():
-        with open(CACHE, "rb") as handle:
+def load_features(pages: list[dict], jobs: int, cache: Path = CACHE) -> list[dict]:
+    key = (len(pages), pages[0]["id"], pages[-1]["id"], os.path.getmtime(hx.__file__),
+           os.path.getmtime(clean_stage.__file__), 3)
+    if cache.exists():
+        with open(cache, "rb") as handle:
             cached = pickle.load(handle)
         if cached.get("key") == key:
             return cached["pages"]
     with Pool(jobs) as pool:
         out = pool.map(page_rows, pages, chunksize=8)
-    with open(CACHE, "wb") as handle:
+    with open(cache, "wb") as handle:
         pickle.dump({"key": key, "pages": out}, handle)
     return out
+
+
+def load_datasets(names: list[str], jobs: int, limit: int | None) -> list[dict]:
+    """Block rows of every page of the named sets; each page carries its set's name in "set"."""
+    pages = []
+    for name in names:
+        folder = qc.DATASETS.get(name, Path(name))
+        if not qc.available(folder):
+            print(f"{name}: no data at {folder}: left out")
+            continue
+        cache = CACHE if name == "wcxb" else CACHE.with_name(f"{CACHE.stem}.{Path(name).name}{CACHE.suffix}")
+        for page in load_features(qc.load_pages(folder, limit=limit), jobs, cache):
+            page["set"] = name
+            pages.append(page)
+    return pages
+
+
+SET_WEIGHT: dict[str, float] = {}  # page weight multiplier per set (--set-weight)
+FLOOR_CACHE = CACHE.with_name("docingest_html_floor.json")
+
+
+def _trafilatura_f1(page: dict) -> tuple[str, float]:
+    return page["id"], qc.f1(qc._trafilatura(qc.read_html(page)), page["gold"].get("main_content"))[2]
+
+
+def trafilatura_floors(names: list[str], jobs: int, limit: int | None) -> dict[str, float]:
+    """trafilatura's mean page F1 on each set (the floor the issue holds ours to); {} without trafilatura."""
+    try:
+        import trafilatura  # noqa: F401
+    except ImportError:
+        return {}
+    cached = json.loads(FLOOR_CACHE.read_text()) if FLOOR_CACHE.exists() else {}
+    floors = {}
+    for name in names:
+        folder = qc.DATASETS.get(name, Path(name))
+        if not qc.available(folder):
+            continue
+        pages = qc.load_pages(folder, limit=limit)
+        missing = [p for p in pages if p["id"] not in cached.get(name, {})]
+        if missing:
+            with Pool(jobs) as pool:
+                cached.setdefault(name, {}).update(pool.map(_trafilatura_f1, missing, chunksize=8))
+            FLOOR_CACHE.write_text(json.dumps(cached))
+        floors[name] = sum(cached[name][p["id"]] for p in pages) / len(pages)
+    return floors
 
 
 DROP: dict[str, set[int]] = {"stage1": set(), "stage2": set()}  # ablation: columns kept at weight 0
@@ -140,16 +203,20 @@ def sigmoid_dot(w, x):
 
 
 def fit(pages: list[dict]) -> dict:
-    weight = lambda n: math.sqrt(n) + 0.5  # noqa: E731
-    s1 = [(x, y, weight(n)) for p in pages for x, y, n, _ in p["rows"]]
+    def weight(page, n):
+        return (math.sqrt(n) + 0.5) * SET_WEIGHT.get(page.get("set"), 1.0)
+
+    s1 = [(x, y, weight(p, n)) for p in pages for x, y, n, _ in p["rows"]]
     w1 = train_lr(s1, drop=DROP["stage1"])
     s2 = []
     for p in pages:
         probs = [sigmoid_dot(w1, x) for x, _, _, _ in p["rows"]]
         for row, (_, y, n, _) in zip(context_rows(p, probs), p["rows"]):
-            s2.append((row, y, weight(n)))
+            s2.append((row, y, weight(p, n)))
     w2 = train_lr(s2, drop=DROP["stage2"])
-    return {"w1": w1, "w2": w2}
+    # one example per page: is it a single article (WCXB's "article" pages, every page of the article sets)
+    s3 = [(p["page"], 1.0 if p["article"] else 0.0, SET_WEIGHT.get(p.get("set"), 1.0)) for p in pages]
+    return {"w1": w1, "w2": w2, "page": train_lr(s3, epochs=40, lr=0.1)}
 
 
 def predict(model: dict, page: dict) -> list[float]:
@@ -158,8 +225,11 @@ def predict(model: dict, page: dict) -> list[float]:
 
 
 def page_f1(page: dict, probs: list[float], threshold: float) -> float:
-    text = "\n\n".join(r[3] for r, p in zip(page["rows"], probs) if p >= threshold)
-    return qc.f1(text, page["gold"])[2]
+    """F1 of the page's text as clean() would give it with these block scores."""
+    kept = [r[3] for r, p, menu in zip(page["rows"], probs, page["menu"]) if p >= threshold and not menu]
+    if kept:
+        kept = clean_stage.finish_paragraphs(kept, page["title"], page["author"])[0]
+    return qc.f1("\n\n".join(kept), page["gold"])[2]
 
 
 def main() -> int:
@@ -170,6 +240,10 @@ def main() -> int:
     parser.add_argument("--out", default=str(hx.MODEL_PATH))
     parser.add_argument("--folds-out", default="/tmp/docingest_html_fold_models.json",
                         help="the K fold models, for bench/quality_clean.py --folds")
+    parser.add_argument("--dataset", default="wcxb,extraction-dev2",
+                        help="comma-separated sets to train on (bench/quality_clean.py's names, or folders)")
+    parser.add_argument("--set-weight", default="extraction-dev2=8",
+                        help="comma-separated SET=W: page weight multiplier of a set's blocks")
     parser.add_argument("--drop", default="", help="ablation: comma-separated feature groups to leave out "
                         f"({', '.join(ABLATIONS)})")
     args = parser.parse_args()
@@ -177,14 +251,21 @@ def main() -> int:
         (a1, b1), (a2, b2) = ABLATIONS[name]
         DROP["stage1"].update(range(a1, b1))
         DROP["stage2"].update(range(a2, b2))
-    if not qc.available():
-        print(f"no extraction-dev data at {qc.DATA}: nothing to train on")
-        return 0
+    for item in filter(None, args.set_weight.split(",")):
+        name, _, value = item.partition("=")
+        SET_WEIGHT[name] = float(value)
     start = time.time()
-    pages = load_features(qc.load_pages(limit=args.limit), args.jobs)
-    print(f"{len(pages)} pages, {sum(len(p['rows']) for p in pages)} blocks, "
-          f"features in {time.time() - start:.0f}s", flush=True)
+    names = args.dataset.split(",")
+    pages = load_datasets(names, args.jobs, args.limit)
+    if not pages:
+        print("no extraction data found: nothing to train on")
+        return 0
+    sets = sorted({p["set"] for p in pages}, key=names.index)
+    counts = ", ".join(f"{n} {sum(p['set'] == n for p in pages)}" for n in sets)
+    print(f"{len(pages)} pages ({counts}), "
+          f"{sum(len(p['rows']) for p in pages)} blocks, features in {time.time() - start:.0f}s", flush=True)
     held_out: dict[str, list[float]] = {}
+    held_out_article: dict[str, float] = {}
     fold_models = {}
     for k in range(args.folds):
         train = [p for p in pages if qc.fold_of(p["domain"], args.folds) != k]
@@ -193,28 +274,65 @@ def main() -> int:
         fold_models[k] = model
         for p in test:
             held_out[p["id"]] = predict(model, p)
+            held_out_article[p["id"]] = sigmoid_dot(model["page"], p["page"])
         print(f"fold {k}: trained on {len(train)} pages, {time.time() - start:.0f}s", flush=True)
-    best = (0.0, 0.5)
-    for t in [x / 100 for x in range(20, 75, 5)]:
-        mean = sum(page_f1(p, held_out[p["id"]], t) for p in pages) / len(pages)
-        print(f"  threshold {t:.2f}: held-out mean F1 {mean:.4f}")
-        best = max(best, (mean, t))
-    threshold = best[1]
-    by_type: dict[str, list[float]] = {}
+
+    # each page's F1 at every grid threshold (clean()'s line rules make a page's F1 slow to compute)
+    grid = [x / 100 for x in range(15, 75, 5)]
+    page_grid = {p["id"]: [page_f1(p, held_out[p["id"]], t) for t in grid] for p in pages}
+    floors = trafilatura_floors(sets, args.jobs, args.limit)
+    if floors:
+        print("trafilatura (the floor): " + ", ".join(f"{n} {v:.4f}" for n, v in floors.items()))
+
+    def page_index(page: dict, low: float, high: float, cut: float) -> int:
+        return grid.index(high if held_out_article[page["id"]] >= cut else low)
+
+    def set_means(low: float, high: float, cut: float = 0.5) -> dict[str, float]:
+        """Mean page F1 per set, a page's threshold being `high` when its held-out article probability
+        is >= cut, else `low` (html_extract.page_threshold)."""
+        scores: dict[str, list[float]] = {}
+        for p in pages:
+            scores.setdefault(p["set"], []).append(page_grid[p["id"]][page_index(p, low, high, cut)])
+        return {n: sum(v) / len(v) for n, v in scores.items()}
+
+    def objective(means: dict[str, float]) -> float:
+        """The worst set's margin over trafilatura; without trafilatura, the mean over sets."""
+        if floors:
+            return min(means[n] - floors[n] for n in means)
+        return sum(means.values()) / len(means)
+
+    def show(label: str, means: dict[str, float]) -> str:
+        return f"{label}: objective {objective(means):+.4f} (" + ", ".join(
+            f"{n} {v:.4f}" + (f" {v - floors[n]:+.4f}" if n in floors else "") for n, v in means.items()) + ")"
+
+    fixed = max(((objective(set_means(t, t)), t) for t in grid))[1]
+    for t in grid:
+        print("  " + show(f"threshold {t:.2f}", set_means(t, t)))
+    cuts = [x / 10 for x in range(3, 9)]
+    best = max((objective(set_means(lo, hi, c)), lo, hi, c) for lo in grid for hi in grid if hi >= lo for c in cuts)
+    low, high, cut = best[1:]
+    print("best fixed threshold   " + show(f"{fixed:.2f}", set_means(fixed, fixed)))
+    print("by page type           " + show(f"{low:.2f}/{high:.2f} at article >= {cut}", set_means(low, high, cut)))
+    means = set_means(low, high, cut)
+    by_type: dict[tuple, list[float]] = {}
     for p in pages:
-        by_type.setdefault(p["page_type"], []).append(page_f1(p, held_out[p["id"]], threshold))
-    print(f"held-out ({args.folds} folds grouped by domain) block-level mean F1 {best[0]:.4f} at threshold {threshold}")
-    for t, v in sorted(by_type.items()):
-        print(f"  {t:14s} {sum(v) / len(v):.4f} ({len(v)})")
+        by_type.setdefault((p["set"], p["page_type"]), []).append(page_grid[p["id"]][page_index(p, low, high, cut)])
+    print(f"held-out ({args.folds} folds grouped by domain) mean page F1, thresholds {low:.2f} / {high:.2f} "
+          f"(article probability >= {cut}):")
+    for (n, t), v in sorted(by_type.items()):
+        print(f"  {n:16s} {t:14s} {sum(v) / len(v):.4f} ({len(v)})")
     final = fit(pages)
-    final["threshold"] = threshold
-    final["features"] = {"stage1": len(final["w1"]), "stage2": len(final["w2"])}
-    final["trained_on"] = f"extraction-dev, {len(pages)} pages; held-out {args.folds}-fold F1 {best[0]:.4f}"
+    final["threshold"] = fixed  # for readers without the page model
+    final["threshold_low"], final["threshold_high"], final["article_cut"] = low, high, cut
+    final["features"] = {"stage1": len(final["w1"]), "stage2": len(final["w2"]), "page": len(final["page"])}
+    final["trained_on"] = "; ".join(
+        f"{n}: {sum(p['set'] == n for p in pages)} pages, held-out {args.folds}-fold F1 {means[n]:.4f}"
+        + (f", page weight x{SET_WEIGHT[n]:g}" if SET_WEIGHT.get(n, 1.0) != 1.0 else "") for n in sets)
     with open(args.out, "w", encoding="utf-8") as handle:
         json.dump({k: ([round(x, 5) for x in v] if isinstance(v, list) else v) for k, v in final.items()}, handle)
     with open(args.folds_out, "w", encoding="utf-8") as handle:
-        json.dump({"folds": args.folds, "threshold": threshold,
-                   "models": {str(k): v for k, v in fold_models.items()}}, handle)
+        json.dump({"folds": args.folds, "threshold": fixed, "threshold_low": low, "threshold_high": high, "article_cut": cut,
+                   "datasets": sets, "models": {str(k): v for k, v in fold_models.items()}}, handle)
     print(f"wrote {args.out} and {args.folds_out} in {time.time() - start:.0f}s")
     return 0
 

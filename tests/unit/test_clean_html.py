@@ -229,3 +229,48 @@ def test_a_tag_list_closing_the_article_is_dropped():
     text = clean(html, "text/html").text
     assert "flood barrier at Lowmoor" in text and "roads near the river" in text.replace("\n", " ")
     assert not text.rstrip().endswith("Rivers") and "Local council" not in text
+
+
+def test_shipped_model_matches_the_feature_layout() -> None:
+    """A feature added to html_extract without retraining would be silently cut off by the dot product."""
+    model = html_extract.load_model()
+    blocks = html_extract.segment(_article(NEWS))
+    assert len(model["w1"]) == len(blocks[0].features) == html_extract.N_BASE + 11
+    assert len(model["w2"]) == len(html_extract.context_features(blocks, [0.5] * len(blocks))[0])
+    assert len(model["page"]) == len(html_extract.page_features(blocks, html_extract.parse(_article(NEWS))))
+    assert 0 < model["threshold_low"] <= model["threshold_high"] < 1 and 0 < model["article_cut"] < 1
+
+
+def test_repeated_text_features_mark_menus_repeated_in_header_and_footer() -> None:
+    menu = '<ul class="menu"><li><a href="/a">Weather</a></li><li><a href="/b">Sport</a></li></ul>'
+    blocks = html_extract.segment(_page(menu + "".join(f"<p>{p}</p>" for p in NEWS) + menu))
+    base = html_extract.N_BASE
+    weather = [b for b in blocks if b.text == "Weather"]
+    prose = next(b for b in blocks if b.text == NEWS[1])
+    assert len(weather) == 2 and all(b.features[base - 3:base] == [pytest.approx(0.6931, abs=1e-3), 1.0, 1.0] for b in weather)
+    assert prose.features[base - 3:base] == [0.0, 0.0, 0.0]
+
+
+def test_page_features_see_a_declared_article() -> None:
+    body = f"<p>{NEWS[0]} {NEWS[1]}</p><p>{NEWS[2]} {NEWS[3]}</p>"  # two paragraphs of >= 150 characters
+    plain = html_extract.parse(_page(body))
+    og = html_extract.parse(_page(body, head='<meta property="og:type" content="article">'))
+    ld = html_extract.parse(_page(body, head='<script type="application/ld+json">{"@type": "NewsArticle"}</script>'))
+    one = html_extract.parse(_page(f"<article>{body}</article>"))
+    feats = {name: html_extract.page_features(html_extract.segment(tree=tree, reference=None), tree)
+             for name, tree in (("plain", plain), ("og", og), ("ld", ld), ("one", one))}
+    assert feats["plain"][7:12] == [0.0, 0.0, 1.0, 0.0, 0.0]
+    assert feats["og"][7] == 1.0 and feats["ld"][8] == 1.0 and feats["one"][9:12] == [0.0, 1.0, 0.0]
+    assert feats["plain"][3] == 1.0 and feats["plain"][4] == pytest.approx(1.0986, abs=1e-3)  # all prose, 2 blocks
+
+
+def test_page_threshold_follows_the_page_model() -> None:
+    tree = html_extract.parse(_article(NEWS))
+    blocks = html_extract.segment(tree=tree, reference=None)
+    width = len(html_extract.page_features(blocks, tree))
+    base = {"threshold": 0.4, "threshold_low": 0.3, "threshold_high": 0.5, "article_cut": 0.5}
+    article = dict(base, page=[20.0] + [0.0] * (width - 1))  # probability ~1
+    items = dict(base, page=[-20.0] + [0.0] * (width - 1))  # probability ~0
+    assert html_extract.page_threshold(blocks, tree, article) == 0.5
+    assert html_extract.page_threshold(blocks, tree, items) == 0.3
+    assert html_extract.page_threshold(blocks, tree, {"threshold": 0.4}) == 0.4  # a model without a page model

@@ -93,11 +93,8 @@ def _clean_html(content: str, url: str | None) -> CleanResult:
     paragraphs, link_only = html_extract.extract_with_links(content, tree=tree)
     if not paragraphs:
         return _clean_html_fallback(content, metadata)
-    # one paragraph per line for the line rules (READ MORE, share bars, cookie notes...)
     check("removing boilerplate lines")
-    result = remove_boilerplate("\n".join(paragraphs), trim_page_chrome=False)
-    kept = [p for p in result.text.split("\n\n") if p]
-    kept = _drop_trailing_fragments(_drop_headline_and_byline(kept, title, author))
+    kept, result = finish_paragraphs(paragraphs, title, author)
     if not kept or all(p in link_only for p in kept):  # a menu is not main text
         return _clean_html_fallback(content, metadata)
     return CleanResult(
@@ -111,6 +108,14 @@ def _clean_html(content: str, url: str | None) -> CleanResult:
         canonical_url=_canonical(metadata.canonical_url, url),
         removed_lines=result.removed_lines,
     )
+
+
+def finish_paragraphs(paragraphs: list[str], title: str | None, author: str | None):
+    """The block classifier's paragraphs after the line rules (READ MORE, share bars, cookie notes...),
+    without the headline, a leading byline and a closing tag list; and the line rules' result."""
+    result = remove_boilerplate("\n".join(paragraphs), trim_page_chrome=False)  # one paragraph per line
+    kept = [p for p in result.text.split("\n\n") if p]
+    return _drop_trailing_fragments(_drop_headline_and_byline(kept, title, author)), result
 
 
 def _drop_headline_and_byline(paragraphs: list[str], title: str | None, author: str | None) -> list[str]:

@@ -63,6 +63,9 @@ NEG_GROUPS = (
                    "modal", "popup", "overlay", "cta")),
     ("meta", ("byline", "author", "date", "time", "meta", "tag", "categor", "label", "badge", "info")),
     ("hidden", ("hidden", "visually-hidden", "sr-only", "screen-reader", "offscreen", "d-none")),
+    ("media", ("gallery", "gal-", "slideshow", "caption", "photo", "video", "player", "media", "credit",
+               "lightbox", "image", "thumb")),
+    ("bio", ("bio", "about-author", "author-info", "contributor", "profile")),
 )
 POS_GROUPS = (
     ("article", ("article", "post", "entry", "story", "blog")),
@@ -403,6 +406,11 @@ def _featurize(blocks: list[Block]) -> None:
         cont_len[key] = cont_len.get(key, 0) + len(b.text)
         cont_link[key] = cont_link.get(key, 0) + b.link_chars
     total_chars = sum(lengths) or 1
+    # the same text in other blocks: menus repeated in header and footer, gallery controls per slide
+    repeats: dict = {}
+    folded = [b.text.strip().casefold() for b in blocks]
+    for key in folded:
+        repeats[key] = repeats.get(key, 0) + 1
     main_share = (score.get(main, 0.0) / total) if main is not None and total else 0.0
     for i, b in enumerate(blocks):
         text = b.text
@@ -443,10 +451,12 @@ def _featurize(blocks: list[Block]) -> None:
         f += _bit_features(b.own_neg, N_NEG)
         f += _bit_features(b.pos, N_POS)
         f += _bit_features(b.tags, 12)
+        others = repeats[folded[i]] - 1
+        f += (math.log1p(others), 1.0 if others else 0.0, 1.0 if others and length < 40 else 0.0)
         b.features = f
 
 
-N_BASE = 80  # stage-1 features of _featurize
+N_BASE = 21 + len(BLOCK_KINDS) + 2 * N_NEG + N_POS + 12 + 3  # stage-1 features of _featurize
 REFERENCE_FEATURES = (N_BASE, N_BASE + 5)  # column range of _reference_features
 REPEAT_FEATURES = (N_BASE + 5, N_BASE + 11)  # column range of _repeat_features
 
@@ -628,6 +638,43 @@ def score_blocks(blocks: list[Block], model: dict) -> list[float]:
     return probs
 
 
+ARTICLE_LD = re.compile(r'"@type"\s*:\s*\[?\s*"(?:\w*Article|BlogPosting|Report)"')
+
+
+def page_features(blocks: list[Block], tree) -> list[float]:
+    """Whether the page reads as one article (prose, declared article type) or as a forum, listing,
+    product or collection page (repeated items, links): the keep threshold moves with it."""
+    total = sum(len(b.text) for b in blocks) or 1
+    prose = [b for b in blocks if len(b.text) >= 150 and b.link_chars < 0.2 * len(b.text)]
+    repeat_share = max((b.features[REPEAT_FEATURES[0] + 2] for b in blocks
+                        if b.features[REPEAT_FEATURES[0] + 1]), default=0.0)
+    og_type = ld_article = False
+    articles = 0
+    if tree is not None:
+        for meta in tree.iter("meta"):
+            if (meta.get("property") or meta.get("name") or "").lower() == "og:type":
+                og_type = "article" in (meta.get("content") or "").lower()
+        for script in tree.iter("script"):
+            if (script.get("type") or "").strip().lower() == "application/ld+json" and script.text:
+                ld_article = ld_article or bool(ARTICLE_LD.search(script.text))
+        articles = sum(1 for _ in tree.iter("article"))
+    return [1.0, math.log1p(len(blocks)), sum(b.link_chars for b in blocks) / total,
+            sum(len(b.text) for b in prose) / total, math.log1p(len(prose)),
+            blocks[0].features[18] if blocks else 0.0, repeat_share,
+            1.0 if og_type else 0.0, 1.0 if ld_article else 0.0,
+            1.0 if articles == 0 else 0.0, 1.0 if articles == 1 else 0.0, 1.0 if articles > 1 else 0.0]
+
+
+def page_threshold(blocks: list[Block], tree, model: dict) -> float:
+    """The model's keep threshold for this page: threshold_high when the page model calls it one article
+    (probability >= article_cut: keep less around the text), threshold_low for pages of many items
+    (forums, listings, products: keep more); the fixed threshold when the model has no page model."""
+    if "page" not in model:
+        return model.get("threshold", 0.5)
+    article = _sigmoid(_dot(model["page"], page_features(blocks, tree)))
+    return model["threshold_high"] if article >= model["article_cut"] else model["threshold_low"]
+
+
 def select(blocks: list[Block], probs: list[float], threshold: float) -> list[str]:
     """Kept block texts, merged so a paragraph split by inline markup stays one paragraph."""
     # a link inside <nav> / role=navigation is a menu whatever its neighbours say
@@ -645,6 +692,8 @@ def extract_with_links(content: str | None = None, tree=None, model: dict | None
 
     Pass `content` (the HTML string) even with `tree`: resiliparse's view of the page is a feature.
     """
+    if tree is None:
+        tree = parse(content or "")
     blocks = segment(content, tree=tree)
     if not blocks:
         return [], set()
@@ -653,7 +702,7 @@ def extract_with_links(content: str | None = None, tree=None, model: dict | None
         kept = _fallback(blocks)
     else:
         probs = score_blocks(blocks, model)
-        kept = select(blocks, probs, model.get("threshold", 0.5))
+        kept = select(blocks, probs, page_threshold(blocks, tree, model))
     return kept, {b.text for b in blocks if b.link_chars > 0.8 * len(b.text)}
 
 
