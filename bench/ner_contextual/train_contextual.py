@@ -389,13 +389,13 @@ def span_f1(gold: list[list[str]], pred: list[list[str]]) -> float:
 
 
 def train(key: str, lang: str, exclude_fold: bool, out: Path, minutes: float, log, prep: Path,
-          limit: int = 0, lr_patience: int = 1, stop_patience: int = 4) -> None:
+          limit: int = 0, lr_patience: int = 1, stop_patience: int = 4, seed: int = SEED) -> None:
     """Train one model; the learning rate halves after lr_patience evaluations (half epochs) without a
     better slice F1, training stops after stop_patience of them or at the time budget."""
     import torch
 
-    torch.manual_seed(SEED)
-    random.seed(SEED)
+    torch.manual_seed(seed)
+    random.seed(seed)
     started = time.time()
     vocab, vectors = cached(prep / f"{lang}.vectors.pkl", lambda: svd_vectors(lang))
     counts_path = prep / f"gazetteer-counts{'-heldout' if exclude_fold else ''}.pkl"
@@ -439,7 +439,7 @@ def train(key: str, lang: str, exclude_fold: bool, out: Path, minutes: float, lo
     best, best_state, bad, epoch = -1.0, None, 0, 0
     deadline = started + minutes * 60
     batch = 32
-    rng = random.Random(SEED)
+    rng = random.Random(seed)
     stop = False
     while not stop:
         epoch += 1
@@ -654,6 +654,7 @@ def main() -> int:
                         help="cache of the SVD vectors and gazetteer counts")
     parser.add_argument("--lr-patience", type=int, default=1, help="evaluations without gain before lr/2")
     parser.add_argument("--stop-patience", type=int, default=4, help="evaluations without gain before stopping")
+    parser.add_argument("--seed", type=int, default=SEED, help="torch init, shuffling, word dropout")
     parser.add_argument("--limit", type=int, default=0, help="smoke test: train on this many sentences")
     args = parser.parse_args()
     import torch
@@ -676,7 +677,7 @@ def main() -> int:
         for key in keys:
             lang = key.split("-")[0]
             train(key, lang, key.endswith("-heldout"), args.out, args.minutes, log, args.prep, args.limit,
-                  args.lr_patience, args.stop_patience)
+                  args.lr_patience, args.stop_patience, args.seed)
         log(f"training total {time.time() - started:.0f}s")
     if args.train_only:
         return 0
