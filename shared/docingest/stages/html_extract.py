@@ -9,8 +9,10 @@ extraction keeps; whether it sits in a repeated sibling structure such as forum 
 or listing items, and how much of the page that structure holds) and a first logistic model scores it;
 a second logistic model rescores every block with its neighbours' scores, so a
 short line between two kept paragraphs stays and an isolated long line in the
-footer goes. The weights live in `docingest/data/html_block_model.json`
-(trained by `bench/train_html_blocks.py`, cross-validated grouped by domain).
+footer goes. A page model (`page_features`) then says whether the page is one article or a page of
+many items (forum, listing, product), and the keep threshold follows it (`page_threshold`). The weights
+live in `docingest/data/html_block_model.json` (trained by `bench/train_html_blocks.py` on two extraction
+sets, cross-validated grouped by domain).
 
 `segment(html)` gives the blocks and their features (used by training too),
 `extract(html)` the main text as paragraphs. Run-time requirements: lxml and resiliparse (without
