@@ -5,6 +5,10 @@
     .venv/bin/python bench/ner_contextual/train_contextual.py                 # prepare, train 3 models, score
     .venv/bin/python bench/ner_contextual/train_contextual.py --eval-only     # re-score the models in --out
     .venv/bin/python bench/ner_contextual/train_contextual.py --minutes 20 --out /tmp/ner-contextual
+    # the shipped models: all training sentences, FINAL_SCHEDULES, exported for docingest.stages.ner_bilstm
+    .venv/bin/python bench/ner_contextual/train_contextual.py --final --models id --out /tmp/ner-final
+    .venv/bin/python bench/ner_contextual/train_contextual.py --final --models pt --out /tmp/ner-final
+    cp /tmp/ner-final/{id,pt}.bilstm.npz shared/docingest/data/ner/
 
 Models (one per line of the comparison; weights go to --out, default /tmp/ner-contextual, not to git):
 - ``id``: bench/train_ner.py's ``training_sentences("id")`` (pipeline tokens, projected gold spans),
@@ -490,11 +494,113 @@ def train(key: str, lang: str, exclude_fold: bool, out: Path, minutes: float, lo
                 stop = True
                 break
     model.load_state_dict(best_state)
+    save_checkpoint(model, key, out, vocab, chars, shapes, best, epoch, started, log)
+
+
+def save_checkpoint(model, key, out, vocab, chars, shapes, best, epoch, started, log) -> None:
+    import torch
+
     path = out / f"{key}.pt"
     torch.save({"state": model.state_dict(), "vocab": vocab, "chars": chars, "shapes": shapes,
                 "dims": DIMS, "best_slice_f1": best, "epochs": epoch, "seconds": time.time() - started}, path)
     log(f"[{key}] saved {path} ({path.stat().st_size / 1e6:.1f} MB), best slice F1 {best:.4f}, "
         f"{time.time() - started:.0f}s")
+
+
+# The final (shipped) models: all training sentences, no early-stopping slice, the number of half epochs at
+# which early stopping picked the selected run's checkpoint and that run's learning-rate halvings replayed
+# (v1 schedule: lr/2 after every half epoch without a better slice F1; see run-v1-train.log):
+#   id: best at epoch 9.1 = 17 half epochs, no gain after half epochs 8 (4.2), 9 (5.1), 10 (5.2), 12 (6.2);
+#   pt: best at epoch 4.2 = 8 half epochs, no gain after half epochs 6 (3.2) and 7 (4.1).
+FINAL_SCHEDULES = {"id": (17, {8, 9, 10, 12}), "pt": (8, {6, 7})}
+
+
+def train_final(lang: str, out: Path, log, prep: Path, seed: int = SEED) -> None:
+    """Train the shipped model of `lang` on all of training_sentences(lang) with FINAL_SCHEDULES[lang]
+    (same data preparation, model, optimiser, batching and word dropout as train()), save the torch
+    checkpoint to `out` and export the numpy file (export_numpy) to `out` as well."""
+    import torch
+
+    torch.manual_seed(seed)
+    random.seed(seed)
+    started = time.time()
+    half_epochs, halve_after = FINAL_SCHEDULES[lang]
+    vocab, vectors = cached(prep / f"{lang}.vectors.pkl", lambda: svd_vectors(lang))
+    total, per_fold = cached(prep / "gazetteer-counts.pkl",
+                             lambda: _plain(train_ner.gazetteer_counts(frozenset(), False)))
+    jack = train_ner.jackknife_gazetteers(lang, total, per_fold)
+    sentences = [(w, t) for w, t in train_ner.training_sentences(lang) if w]
+    char_counts = Counter(c for w, _ in sentences for word in w for c in word)
+    chars = [c for c, n in char_counts.most_common() if n >= 2]
+    shape_counts = Counter(ner_crf.short_shape(word) for w, _ in sentences for word in w)
+    shapes = [s for s, n in shape_counts.most_common(300) if n >= 2]
+    encoders = [Encoder(vocab, chars, shapes, g) for g in jack]
+    train_items = []
+    for words, tags in sentences:
+        enc = encoders[train_ner.jackknife_fold(words)].sentence(words)
+        train_items.append((enc, [TAG_INDEX.get(t, 0) for t in tags], tags))
+    log(f"[{lang} final] {len(train_items)} sentences (all), vocab {len(vocab)}, {half_epochs} half epochs, "
+        f"lr/2 after {sorted(halve_after)}, seed {seed}, prepared in {time.time() - started:.0f}s")
+    model = build_model(len(vocab) + 2, len(chars) + 2, len(shapes) + 2, vectors)
+    optimiser = torch.optim.Adam(model.parameters(), lr=2e-3)
+    batch = 32
+    rng = random.Random(seed)
+    done = 0
+    epoch = 0
+    while done < half_epochs:
+        epoch += 1
+        order = list(range(len(train_items)))
+        rng.shuffle(order)
+        batches = []
+        for first in range(0, len(order), batch * 50):
+            block = sorted(order[first:first + batch * 50], key=lambda i: len(train_items[i][1]))
+            batches += [block[j:j + batch] for j in range(0, len(block), batch)]
+        rng.shuffle(batches)
+        for half, part in enumerate([batches[:len(batches) // 2], batches[len(batches) // 2:]]):
+            model.train()
+            loss_sum = 0.0
+            for idx in part:
+                encoded = [train_items[i][0] for i in idx]
+                encoded = [([1 if (w > 1 and rng.random() < 0.05) else w for w in e[0]],) + tuple(e[1:])
+                           for e in encoded]
+                arrays = [torch.from_numpy(a) for a in collate(encoded)]
+                lengths = arrays[-1]
+                tags = torch.zeros(arrays[0].shape, dtype=torch.long)
+                for b, i in enumerate(idx):
+                    tags[b, :len(train_items[i][1])] = torch.tensor(train_items[i][1])
+                mask = torch.arange(tags.shape[1])[None, :] < lengths[:, None]
+                loss = model.nll(model.emissions(*arrays), tags, mask)
+                optimiser.zero_grad()
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+                optimiser.step()
+                loss_sum += loss.item()
+            done += 1
+            if done in halve_after:
+                for group in optimiser.param_groups:
+                    group["lr"] *= 0.5
+            log(f"[{lang} final] epoch {epoch}.{half + 1} loss {loss_sum / max(1, len(part)):.3f} "
+                f"lr {optimiser.param_groups[0]['lr']:.2e} ({time.time() - started:.0f}s)")
+            if done >= half_epochs:
+                break
+    model.eval()
+    save_checkpoint(model, lang, out, vocab, chars, shapes, float("nan"), epoch, started, log)
+    path = export_numpy(model, vocab, chars, shapes, out / f"{lang}.bilstm.npz",
+                        {"lang": lang, "seed": seed, "half_epochs": half_epochs, "sentences": len(train_items)})
+    log(f"[{lang} final] exported {path} ({path.stat().st_size / 1e6:.2f} MB), {time.time() - started:.0f}s")
+
+
+def export_numpy(model, vocab: list[str], chars: list[str], shapes: list[str], path: Path, info: dict) -> Path:
+    """The run-time file read by docingest.stages.ner_bilstm: a compressed .npz of float16 arrays (torch
+    state-dict names) plus "meta", the UTF-8 JSON of the vocabularies, tag list, dims and max chars."""
+    arrays = {k: v.detach().numpy().astype(np.float16) for k, v in model.state_dict().items()}
+    meta = {"format": 1, "tags": TAGS, "gaz_labels": GAZ_LABELS[1:], "max_chars": MAX_CHARS, "dims": DIMS,
+            "vocab": vocab, "chars": chars, "shapes": shapes, "info": info}
+    arrays["meta"] = np.frombuffer(json.dumps(meta, ensure_ascii=False).encode("utf-8"), dtype=np.uint8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as f:
+        np.savez_compressed(f, **arrays)
+    return path
 
 
 def _plain(counts):
@@ -656,6 +762,9 @@ def main() -> int:
     parser.add_argument("--stop-patience", type=int, default=4, help="evaluations without gain before stopping")
     parser.add_argument("--seed", type=int, default=SEED, help="torch init, shuffling, word dropout")
     parser.add_argument("--limit", type=int, default=0, help="smoke test: train on this many sentences")
+    parser.add_argument("--final", action="store_true",
+                        help="train the shipped models (--models id,pt) on all sentences with FINAL_SCHEDULES and "
+                             "export <lang>.bilstm.npz to --out (copy to shared/docingest/data/ner/)")
     args = parser.parse_args()
     import torch
 
@@ -673,6 +782,11 @@ def main() -> int:
     log(f"# models {keys} out {args.out} "
         f"torch {torch.__version__} threads {torch.get_num_threads()} load {os.getloadavg()}")
     started = time.time()
+    if args.final:
+        for key in keys:
+            train_final(key, args.out, log, args.prep, args.seed)
+        log(f"final training total {time.time() - started:.0f}s")
+        return 0
     if not args.eval_only:
         for key in keys:
             lang = key.split("-")[0]

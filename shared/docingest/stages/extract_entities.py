@@ -4,7 +4,9 @@
 offset, with ``text[e.start:e.end] == e.text`` for every one. Names come from a recogniser chosen
 by name (the ``ENTITY_BACKEND`` setting):
 
-- ``crf``: the shipped multilingual CRF models (default; offline, see docs/model-card-ner.md);
+- ``crf``: the shipped models (default; offline, see docs/model-card-ner.md): a CRF per language, and
+  for Indonesian and Portuguese (and the languages that fall back to them) a BiLSTM-CRF run with numpy
+  (``ner_bilstm``), the CRF being its fallback;
 - ``rules``: the first rule- and gazetteer-based extractor;
 - ``spacy``: an installed spaCy pipeline (``SPACY_MODEL``: a name, or ``en=en_core_web_sm,de=...``);
 - ``comprehend``: Amazon Comprehend, for the languages it supports (the shipped model otherwise).
@@ -77,7 +79,8 @@ def _cached(name: str, factory: Callable[[], Recognizer]) -> Recognizer:
 
 
 def crf_entities(text: str, language: str | None) -> list[Entity]:
-    """PER/ORG/LOC/MISC from the shipped CRF model of the language (a fallback model otherwise)."""
+    """PER/ORG/LOC/MISC from the shipped model of the language (a fallback model otherwise): the CRF, or
+    the BiLSTM-CRF where ``ner_crf.load_tagger`` picks it (id, pt)."""
     from docingest.stages.ner_crf import load_tagger, model_language
 
     tagger = load_tagger(model_language(language))

@@ -11,7 +11,11 @@ The models and their feature resources ship in ``docingest/data/ner/``:
 - ``gazetteer.txt.gz``: normalised entity strings by type, harvested from the training data of all
   languages, matched as token sequences (longest match, BIO features).
 
-``bench/train_ner.py`` writes all of them; the feature functions below are shared by training
+- ``<lang>.bilstm.npz`` (``id``, ``pt``): a BiLSTM-CRF run with numpy (``ner_bilstm``), used instead of
+  the CRF for those languages (and the languages that fall back to them) when it loads; the CRF stays
+  the fallback. ``bench/ner_contextual/train_contextual.py --final`` writes it.
+
+``bench/train_ner.py`` writes the others; the feature functions below are shared by training
 and inference so that both see exactly the same features.
 
 Usage::
@@ -19,12 +23,13 @@ Usage::
     tagger = load_tagger(model_language("pt-BR"))
     tags = tagger.tag_document([["O", "presidente", "Lula", "visitou", "Lisboa", "."]])
 
-Only the standard library and pycrfsuite are imported, and lazily: a model and its resources are
+Only the standard library and pycrfsuite (numpy for the BiLSTM) are imported, and lazily: a model and its resources are
 loaded on first use and cached for the life of the process.
 """
 from __future__ import annotations
 
 import gzip
+import logging
 import os
 import shutil
 import tempfile
@@ -33,7 +38,12 @@ import unicodedata
 from collections import Counter
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
+
+if TYPE_CHECKING:
+    from docingest.stages.ner_bilstm import BiLstmTagger
+
+_LOG = logging.getLogger(__name__)
 
 # The shipped models; DOCINGEST_NER_MODEL_DIR points elsewhere (for evaluating a retrained set of files).
 MODEL_DIR = Path(os.environ.get("DOCINGEST_NER_MODEL_DIR") or Path(__file__).resolve().parent.parent / "data" / "ner")
@@ -49,6 +59,8 @@ _FALLBACK = {
     "pl": "de", "cs": "de", "sk": "de", "sl": "de", "hr": "de", "hu": "de", "fi": "de", "et": "de",
 }
 _DEFAULT = "en"
+# Languages whose model is the BiLSTM-CRF of ner_bilstm (``<lang>.bilstm.npz``), the CRF being the fallback.
+BILSTM_LANGUAGES: frozenset[str] = frozenset({"id", "pt"})
 
 
 def model_language(language: str | None) -> str:
@@ -416,11 +428,13 @@ def model_file(name: str) -> Path:
 
 
 _LOCK = threading.Lock()
-_TAGGERS: dict[str, CrfTagger] = {}
+_TAGGERS: dict[str, "CrfTagger | BiLstmTagger"] = {}
 
 
-def load_tagger(model_lang: str) -> CrfTagger:
-    """The cached tagger of one shipped model language (see ``model_language``)."""
+def load_tagger(model_lang: str) -> "CrfTagger | BiLstmTagger":
+    """The cached tagger of one shipped model language (see ``model_language``): the BiLSTM-CRF
+    (``ner_bilstm``) for the languages in ``BILSTM_LANGUAGES`` when its file loads, the CRF otherwise.
+    The backend chosen for each language is logged once."""
     tagger = _TAGGERS.get(model_lang)
     if tagger is not None:
         return tagger
@@ -429,9 +443,33 @@ def load_tagger(model_lang: str) -> CrfTagger:
         if tagger is None:
             if model_lang not in MODEL_LANGUAGES:
                 raise ValueError(f"no NER model for language {model_lang!r}; use model_language() first")
-            features = FeatureExtractor(
-                read_clusters(MODEL_DIR / f"{model_lang}.clusters.tsv.gz"), _shared_gazetteer()
-            )
-            tagger = CrfTagger(model_files(model_lang), features)
+            tagger = _load_bilstm(model_lang) if model_lang in BILSTM_LANGUAGES else None
+            if tagger is None:
+                tagger = load_crf_tagger(model_lang)
+                _LOG.info("NER model for %s: CRF (%s)", model_lang, ", ".join(p.name for p in model_files(model_lang)))
             _TAGGERS[model_lang] = tagger
+    return tagger
+
+
+def load_crf_tagger(model_lang: str) -> CrfTagger:
+    """A new CRF tagger of one shipped model language (not cached; ``load_tagger`` caches)."""
+    features = FeatureExtractor(read_clusters(MODEL_DIR / f"{model_lang}.clusters.tsv.gz"), _shared_gazetteer())
+    return CrfTagger(model_files(model_lang), features)
+
+
+def _load_bilstm(model_lang: str) -> "BiLstmTagger | None":
+    """The BiLSTM-CRF of ``model_lang``, or None (logged) when its file is missing or does not load."""
+    from docingest.stages import ner_bilstm
+
+    path = ner_bilstm.model_path(MODEL_DIR, model_lang)
+    if not path.is_file():
+        _LOG.warning("NER model for %s: no %s, using the CRF", model_lang, path.name)
+        return None
+    try:
+        tagger = ner_bilstm.load_bilstm(path, _shared_gazetteer())
+    except Exception as error:  # numpy missing, a corrupt or inconsistent file: the CRF still works
+        _LOG.warning("NER model for %s: %s does not load (%s: %s), using the CRF",
+                     model_lang, path.name, type(error).__name__, error)
+        return None
+    _LOG.info("NER model for %s: BiLSTM-CRF (%s)", model_lang, path.name)
     return tagger
