@@ -33,7 +33,8 @@ import quality_ner  # noqa: E402
 from docingest.stages import ner_bilstm, ner_crf  # noqa: E402
 from docingest.stages.extract_entities import extract_entities as stage  # noqa: E402
 
-SETS = {"id": ["id-idner-news-2k", "id-indolem-nerugm", "id-indolem-nerui"], "pt": ["pt-wikiann", "pt-harem-first"]}
+SETS = {"id": ["id-idner-news-2k", "id-indolem-nerugm", "id-indolem-nerui"],
+        "pt": ["pt-wikiann", "pt-lener-br", "pt-harem-first"]}
 
 
 def main() -> int:

@@ -71,8 +71,8 @@ def sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def reference_tags(arrays: dict[str, np.ndarray], words: list[str]) -> list[str]:
-    """Token by token: embeddings, char CNN, one LSTM per direction, linear, best path by enumeration."""
+def reference_emissions(arrays: dict[str, np.ndarray], words: list[str]) -> list[np.ndarray]:
+    """Token by token: embeddings, char CNN, one LSTM per direction, linear."""
     w = {k: v.astype(np.float64) for k, v in arrays.items()}
     n = DIMS["hidden"]
     gaz = ner_crf.FeatureExtractor(None, GAZETTEER).gazetteer_tags(words)
@@ -109,7 +109,13 @@ def reference_tags(arrays: dict[str, np.ndarray], words: list[str]) -> list[str]
 
     forward = run(inputs, "")
     backward = run(inputs[::-1], "_reverse")[::-1]
-    em = [w["out.weight"] @ np.concatenate([a, b]) + w["out.bias"] for a, b in zip(forward, backward)]
+    return [w["out.weight"] @ np.concatenate([a, b]) + w["out.bias"] for a, b in zip(forward, backward)]
+
+
+def reference_tags(arrays: dict[str, np.ndarray], words: list[str]) -> list[str]:
+    """reference_emissions, then the best tag sequence by enumerating all of them."""
+    w = {k: v.astype(np.float64) for k, v in arrays.items()}
+    em = reference_emissions(arrays, words)
     best, best_path = -np.inf, None
     for path in itertools.product(range(len(TAGS)), repeat=len(words)):
         score = w["start"][path[0]] + w["end"][path[-1]] + sum(em[t][k] for t, k in enumerate(path))
@@ -137,6 +143,15 @@ def test_the_numpy_tagger_matches_a_token_by_token_reference(tmp_path):
     for sentence, tags in zip(SENTENCES, expected):
         assert tagger.tag_sentence(sentence) == tags
     assert tagger.tag_sentences([[], SENTENCES[1], []]) == [[], expected[1], []]
+
+
+def test_the_numpy_scores_match_the_reference_scores(tmp_path):
+    arrays = tiny_arrays()
+    tagger = ner_bilstm.load_bilstm(write_model(tmp_path / "xx.bilstm.npz", arrays), GAZETTEER)
+    batch = tagger.emissions([tagger.encode(s) for s in SENTENCES])
+    for k, sentence in enumerate(SENTENCES):
+        expected = np.array(reference_emissions(arrays, sentence))
+        assert np.allclose(batch[k, :len(sentence)], expected, atol=1e-4), sentence
 
 
 def test_other_weights_give_other_tags(tmp_path):
