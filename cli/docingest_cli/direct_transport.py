@@ -206,16 +206,44 @@ def _body_bytes(body: Any) -> bytes:
     return data if isinstance(data, bytes) else data.encode("utf-8")
 
 
+def _unsigned(signature_version: Any, **_: Any) -> Any:
+    """choose-signer: no SigV4 for standard requests (presigned URLs keep theirs)."""
+    import botocore
+
+    if isinstance(signature_version, str) and signature_version in ("v4", "s3v4"):
+        return botocore.UNSIGNED
+    return None
+
+
+def _scope_header(request: Any, signing_name: str, region_name: str, signature_version: Any, request_signer: Any,
+                  **_: Any) -> None:
+    """before-sign: an unsigned request gets the Authorization header's credential scope without a signature,
+    which is all moto reads of it (service, region and the access key that names the account)."""
+    import botocore
+
+    if signature_version is not botocore.UNSIGNED or "Authorization" in request.headers:
+        return
+    credentials = getattr(request_signer, "_credentials", None)
+    access_key = getattr(credentials, "access_key", None) or "testing"
+    request.headers["Authorization"] = (f"AWS4-HMAC-SHA256 Credential={access_key}/20260101/{region_name}/{signing_name}/"
+                                        "aws4_request, SignedHeaders=host, Signature=0")
+
+
 def install(endpoint: str, path: str) -> DirectSender:
-    """Every botocore session made from now on in this process sends ``endpoint``'s requests directly."""
+    """Every botocore session made from now on in this process sends ``endpoint``'s requests directly,
+    without computing SigV4 signatures (moto checks none; computing them was a tenth of a worker's time)."""
     from botocore import handlers
 
     sender = DirectSender(endpoint, path)
+    handlers.BUILTIN_HANDLERS.append(("choose-signer", _unsigned, handlers.REGISTER_FIRST))
+    handlers.BUILTIN_HANDLERS.append(("before-sign", _scope_header))
     handlers.BUILTIN_HANDLERS.append(("before-send", sender))
     return sender
 
 
-def attach(client: Any, endpoint: str, path: str) -> Any:
-    """``client``'s requests to ``endpoint`` go directly to moto's process; returns the client."""
-    client.meta.events.register("before-send", DirectSender(endpoint, path))
+def attach(client: Any, endpoint: str, path: str, sender: DirectSender | None = None) -> Any:
+    """``client``'s requests to ``endpoint`` go directly to moto's process, unsigned; returns the client."""
+    client.meta.events.register_first("choose-signer", _unsigned)
+    client.meta.events.register("before-sign", _scope_header)
+    client.meta.events.register("before-send", sender or DirectSender(endpoint, path))
     return client

@@ -6,7 +6,6 @@ A development tool beside the product: no function imports it.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import json
 import logging
 import os
@@ -18,15 +17,14 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 import boto3
 
-from docingest_cli import direct_transport
+from docingest_cli import direct_transport, lambda_runtime
 from docingest_cli.deployment import Deployment, Function, QueueMapping
+from docingest_cli.lambda_runtime import LambdaContext
 
 log = logging.getLogger("docingest.emulator")
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
@@ -190,12 +188,7 @@ def _table_arguments(properties: dict[str, Any]) -> dict[str, Any]:
 
 def load_handler(function: Function) -> Callable[[dict, Any], Any]:
     """Import ``app.lambda_handler`` from the function's CodeUri, as Lambda would."""
-    module_name, attribute = function.handler.rsplit(".", 1)
-    path = function.code_path / f"{module_name.replace('.', '/')}.py"
-    spec = importlib.util.spec_from_file_location(f"docingest_functions.{function.logical_id}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return getattr(module, attribute)
+    return lambda_runtime.load_handler(function.code_path, function.handler, function.logical_id)
 
 
 class FunctionTimeout(RuntimeError):
@@ -282,25 +275,6 @@ class FunctionWorker:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-@dataclass
-class LambdaContext:
-    function_name: str
-    timeout: int
-    region: str
-    memory_limit_in_mb: int = 1024
-    function_version: str = "$LATEST"
-
-    def __post_init__(self) -> None:
-        self.aws_request_id = str(uuid.uuid4())
-        self.invoked_function_arn = f"arn:aws:lambda:{self.region}:123456789012:function:{self.function_name}"
-        self.log_group_name = f"/aws/lambda/{self.function_name}"
-        self.log_stream_name = time.strftime("%Y/%m/%d/[$LATEST]") + uuid.uuid4().hex
-        self._deadline = time.monotonic() + self.timeout
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
 def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> dict[str, Any]:

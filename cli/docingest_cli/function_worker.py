@@ -38,8 +38,7 @@ class LogOutput(io.TextIOBase):
 
 def serve(code_path: str, handler_name: str, function_name: str, memory_mb: int) -> None:
     from docingest_cli import direct_transport
-    from docingest_cli.emulator import LambdaContext, load_handler
-    from docingest_cli.deployment import Function
+    from docingest_cli.lambda_runtime import LambdaContext, load_handler
 
     direct_socket, endpoint = os.environ.get(direct_transport.SOCKET_VARIABLE), os.environ.get("AWS_ENDPOINT_URL")
     if direct_socket and endpoint:  # before the handler makes its clients
@@ -48,8 +47,7 @@ def serve(code_path: str, handler_name: str, function_name: str, memory_mb: int)
     protocol = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # anything written to fd 1 from C code lands in stderr too
     sys.stdout = LogOutput(sys.stderr)
-    function = Function(logical_id=function_name, handler=handler_name, code_path=Path(code_path), timeout=0, environment={})
-    handler = load_handler(function)
+    handler = load_handler(Path(code_path), handler_name, function_name)
     region = os.environ.get("AWS_REGION", "us-east-1")
     protocol.write(json.dumps({"ready": True}) + "\n")
     for line in sys.stdin:

@@ -35,16 +35,34 @@ def count(stage: Stage, outcome: pipeline.Outcome, doc_id: str) -> None:
     metrics.add_metric(name=f"Documents{outcome.value.capitalize()}", unit=MetricUnit.Count, value=1)
 
 
-def sqs_batch_handler(record_handler: Callable[[SQSRecord], None]) -> Callable[[dict, LambdaContext], dict]:
-    """A Lambda handler over an SQS batch with partial batch failure responses."""
+def sqs_batch_handler(record_handler: Callable[[SQSRecord, LambdaContext | None], None]) -> Callable[[dict, LambdaContext], dict]:
+    """A Lambda handler over an SQS batch with partial batch failure responses.
+
+    The records' hand-on messages go out together when the batch is done (``Queues.held``); a record
+    whose message could not be sent is reported failed, so SQS delivers it again.
+    """
     processor = BatchProcessor(event_type=EventType.SQS)
+
+    def tagged_record_handler(record: SQSRecord, lambda_context: LambdaContext | None = None) -> None:
+        services().queues.tag(record.message_id)
+        record_handler(record, lambda_context)
 
     @metrics.log_metrics
     @logger.inject_lambda_context
     def lambda_handler(event: dict, context: LambdaContext) -> dict:
-        return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+        with services().queues.held() as outbox:
+            response = process_partial_response(event=event, record_handler=tagged_record_handler, processor=processor,
+                                                context=context)
+        return with_failures(response, outbox.failed)
 
     return lambda_handler
+
+
+def with_failures(response: dict, message_ids: set[str]) -> dict:
+    """``response`` with these records added to its ``batchItemFailures``."""
+    reported = {failure["itemIdentifier"] for failure in response.get("batchItemFailures", [])}
+    added = [{"itemIdentifier": message_id} for message_id in sorted(message_ids - reported)]
+    return {**response, "batchItemFailures": [*response.get("batchItemFailures", []), *added]} if added else response
 
 
 @contextmanager

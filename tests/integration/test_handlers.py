@@ -98,3 +98,59 @@ def test_handlers_do_not_import_dev_only_packages():
         assert "moto" not in source and "docingest_cli" not in source, app
     shared = "\n".join(path.read_text() for path in (ROOT / "shared").rglob("*.py"))
     assert "import moto" not in shared and "from moto" not in shared and "docingest_cli" not in shared
+
+
+def drop_and_fetch(provisioned, handlers, names):
+    """Fetch one batch of dropped files; returns the fetch handler's response."""
+    messages = []
+    for index, name in enumerate(names):
+        put_inbox(provisioned, name, ARTICLE.replace(b"Friday", f"day {index}".encode()))
+        notification = {"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+                                     "s3": {"bucket": {"name": provisioned.inbox_bucket()}, "object": {"key": name}}}]}
+        messages.append(sqs_message(notification, f"m{index}"))
+    return invoke(handlers["FetchFunction"], *messages)
+
+
+def test_a_batch_hands_its_documents_on_in_one_send_message_batch(provisioned, handlers):
+    sent = []
+    sqs = __import__("docingest.handler", fromlist=["services"]).services().queues._sqs
+    sqs.meta.events.register("before-call.sqs", lambda model, **_: sent.append(model.name), unique_id="count-sends")
+    try:
+        response = drop_and_fetch(provisioned, handlers, [f"doc{index}.txt" for index in range(12)])
+    finally:
+        sqs.meta.events.unregister("before-call.sqs", unique_id="count-sends")
+    assert response == {"batchItemFailures": []}
+    assert sent == ["SendMessageBatch", "SendMessageBatch"]  # 12 messages: 10 + 2, no SendMessage
+    assert queue_length(provisioned.settings_environment(None)["CLEAN_QUEUE_URL"]) == 12
+
+
+def queue_length(queue_url):
+    attributes = boto3.client("sqs", region_name=REGION).get_queue_attributes(
+        QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"])
+
+
+def test_a_record_whose_message_was_not_sent_fails_and_its_redelivery_hands_it_on(provisioned, handlers):
+    from docingest.handler import services
+
+    sqs = services().queues._sqs
+    original = sqs.send_message_batch
+
+    def lose_the_second(**request):
+        response = original(**{**request, "Entries": [entry for entry in request["Entries"] if entry["Id"] != "1"]})
+        return {**response, "Failed": [{"Id": "1", "SenderFault": False, "Code": "InternalError", "Message": "lost"}]}
+
+    sqs.send_message_batch = lose_the_second
+    try:
+        response = drop_and_fetch(provisioned, handlers, ["a.txt", "b.txt", "c.txt"])
+    finally:
+        del sqs.send_message_batch
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m1"}]}
+    clean_queue = provisioned.settings_environment(None)["CLEAN_QUEUE_URL"]
+    handed_on = {message["doc_id"] for message in receive_all(clean_queue)}
+    assert len(handed_on) == 2
+    notification = {"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+                                 "s3": {"bucket": {"name": provisioned.inbox_bucket()}, "object": {"key": "b.txt"}}}]}
+    assert invoke(handlers["FetchFunction"], sqs_message(notification, "m1", receive_count=2)) == {"batchItemFailures": []}
+    redelivered = {message["doc_id"] for message in receive_all(clean_queue)} - handed_on
+    assert len(redelivered) == 1 and queue_length(clean_queue) == 3  # b.txt, handed on by its redelivery

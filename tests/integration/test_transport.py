@@ -19,12 +19,12 @@ def server():
     embedded.stop()
 
 
-def clients(endpoint: str, socket_path: str, service: str):
-    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
+def clients(endpoint: str, socket_path: str, service: str, region: str = "us-east-1"):
+    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=region)
     over_http = session.client(service, endpoint_url=endpoint)
     direct = session.client(service, endpoint_url=endpoint)
     direct.sender = direct_transport.DirectSender(endpoint, socket_path)
-    direct.meta.events.register("before-send", direct.sender)
+    direct_transport.attach(direct, endpoint, socket_path, sender=direct.sender)
     return over_http, direct
 
 
@@ -70,6 +70,24 @@ def test_dynamodb_and_sqs_answer_the_same_both_ways(server):
     message = sqs_http.receive_message(QueueUrl=url, WaitTimeSeconds=1)["Messages"][0]
     assert message["Body"] == '{"doc_id": "ü"}'
     assert dynamo_direct.sender.sent == 4 and sqs_direct.sender.sent == 2
+
+
+def test_unsigned_requests_keep_their_region_and_account(server):
+    endpoint, socket_path = server
+    over_http, direct = clients(endpoint, socket_path, "sqs", region="eu-west-1")
+    sent = []
+    direct.meta.events.register("before-send", lambda request, **_: sent.append(dict(request.headers)), unique_id="spy")
+    url = direct.create_queue(QueueName="transport-region-test")["QueueUrl"]
+    authorization = sent[0]["Authorization"]
+    authorization = authorization.decode() if isinstance(authorization, bytes) else authorization
+    assert authorization.endswith("/eu-west-1/sqs/aws4_request, SignedHeaders=host, Signature=0")  # not computed
+    assert over_http.get_queue_url(QueueName="transport-region-test")["QueueUrl"] == url
+    assert "eu-west-1" in over_http.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    elsewhere = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
+    with pytest.raises(ClientError):
+        elsewhere.client("sqs", endpoint_url=endpoint).get_queue_url(QueueName="transport-region-test")
+    presigned = direct.generate_presigned_url("get_queue_attributes", Params={"QueueUrl": url})
+    assert "X-Amz-Signature=" in presigned  # presigned URLs are still signed
 
 
 def test_other_endpoints_are_left_to_http():
