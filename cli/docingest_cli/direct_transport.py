@@ -16,11 +16,13 @@ Only requests whose URL starts with the embedded emulator's endpoint take the sh
 from __future__ import annotations
 
 import io
+import json
 import logging
 import os
 import socket
 import sys
 import threading
+import uuid
 from multiprocessing.connection import Connection
 from typing import Any, Callable
 from urllib.parse import unquote, urlsplit
@@ -32,8 +34,11 @@ SOCKET_VARIABLE = "DOCINGEST_EMULATOR_SOCKET"  # set for function workers: where
 # moto's side ---------------------------------------------------------------------------------
 
 
-def serve(application: Callable, path: str) -> socket.socket:
-    """Accept connections on ``path`` and answer each one's requests in a thread of its own."""
+def serve(application: Callable, path: str, gate: Any = None) -> socket.socket:
+    """Accept connections on ``path`` and answer each one's requests in a thread of its own.
+
+    ``gate``: the state snapshots' request gate (``moto_state.Gate``), which the WSGI application
+    passes already; fast-lane requests pass it here."""
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     os.chmod(path, 0o600)
@@ -46,21 +51,25 @@ def serve(application: Callable, path: str) -> socket.socket:
             except OSError:  # the listener was closed: the server stops
                 return
             connection = Connection(sock.detach())
-            threading.Thread(target=_answer, args=(application, connection), name="direct-connection", daemon=True).start()
+            threading.Thread(target=_answer, args=(application, connection, gate), name="direct-connection",
+                             daemon=True).start()
 
     threading.Thread(target=accept, name="direct-accept", daemon=True).start()
     return listener
 
 
-def _answer(application: Callable, connection: Connection) -> None:
+def _answer(application: Callable, connection: Connection, gate: Any = None) -> None:
     with connection:
         while True:
             try:
-                method, url, headers, body = connection.recv()
+                message = connection.recv()
             except (EOFError, OSError):  # the worker ended (or was killed on a timeout)
                 return
             try:
-                reply = call_application(application, method, url, headers, body)
+                if message[0] == FAST:
+                    reply = _answer_fast(*message[1:], gate=gate)
+                else:
+                    reply = call_application(application, *message)
             except Exception as error:  # noqa: BLE001  (an HTTP server would answer 500 too)
                 log.exception("direct request failed")
                 reply = (500, [("Content-Type", "text/plain")], f"{error.__class__.__name__}: {error}".encode())
@@ -68,6 +77,18 @@ def _answer(application: Callable, connection: Connection) -> None:
                 connection.send(reply)
             except OSError:
                 return
+
+
+FAST = "fast"  # a fast-lane message: (FAST, service, operation, body, region, access key)
+
+
+def _answer_fast(service: str, operation: str, body: bytes, region: str, access_key: str, gate: Any = None) -> tuple:
+    from docingest_cli import moto_fast_lane
+
+    if gate is None:
+        return moto_fast_lane.answer(operation, body, region, access_key)
+    with gate.request(changes=operation not in moto_fast_lane.READS):
+        return moto_fast_lane.answer(operation, body, region, access_key)
 
 
 def call_application(application: Callable, method: str, url: str, headers: list[tuple[str, str]],
@@ -157,6 +178,7 @@ class DirectSender:
         self.endpoint = endpoint.rstrip("/")
         self.path = path
         self.sent = 0  # requests that took the short cut
+        self.fast = 0  # of which the fast lane's (``fast_call``)
         self._local = threading.local()
 
     def __call__(self, request: Any, **_: Any) -> Any:
@@ -174,6 +196,41 @@ class DirectSender:
         for key, value in response_headers:
             http_headers[key] = value
         return AWSResponse(url, status, http_headers, RawResponse(body))
+
+    def fast_call(self, model: Any, params: dict[str, Any], request_signer: Any, context: dict[str, Any], **_: Any) -> Any:
+        """A botocore ``before-call`` handler: the DynamoDB operations ``moto_fast_lane`` answers go to moto's
+        handler directly, their request validated and serialised by botocore as usual; returns
+        ``(http response, parsed response)``, or None for the usual path."""
+        from docingest_cli import moto_fast_lane
+
+        url, body = params.get("url", ""), _body_bytes(params.get("body"))
+        if not (url == self.endpoint or url.startswith(self.endpoint + "/")) or not moto_fast_lane.takes(model.name, body):
+            return None
+        from botocore.awsrequest import AWSResponse
+        from botocore.compat import HTTPHeaders
+
+        region = context.get("client_region") or request_signer.region_name
+        credentials = getattr(request_signer, "_credentials", None)
+        access_key = getattr(credentials, "access_key", None) or "testing"
+        status, answer = self._exchange((FAST, "dynamodb", model.name, body, region, access_key))
+        self.sent += 1
+        self.fast += 1
+        headers = HTTPHeaders()
+        headers["Content-Type"] = "application/x-amz-json-1.0"
+        headers["x-amzn-RequestId"] = request_id = uuid.uuid4().hex
+        http = AWSResponse(url, status, headers, RawResponse(answer))
+        if status < 300 and not moto_fast_lane.has_binary(answer):
+            members = model.output_shape.members if model.output_shape is not None else {}
+            parsed = {key: value for key, value in (json.loads(answer) if answer else {}).items() if key in members}
+            parsed["ResponseMetadata"] = {"RequestId": request_id, "HTTPStatusCode": status,
+                                          "HTTPHeaders": {"content-type": "application/x-amz-json-1.0",
+                                                          "x-amzn-requestid": request_id}, "RetryAttempts": 0}
+        else:  # errors and binary values: botocore's own parser
+            from botocore.parsers import create_parser
+
+            parsed = create_parser("json").parse({"status_code": status, "headers": headers, "body": answer},
+                                                 model.output_shape)
+        return http, parsed
 
     def _exchange(self, message: tuple) -> tuple:
         connection = getattr(self._local, "connection", None)
@@ -238,6 +295,7 @@ def install(endpoint: str, path: str) -> DirectSender:
     handlers.BUILTIN_HANDLERS.append(("choose-signer", _unsigned, handlers.REGISTER_FIRST))
     handlers.BUILTIN_HANDLERS.append(("before-sign", _scope_header))
     handlers.BUILTIN_HANDLERS.append(("before-send", sender))
+    handlers.BUILTIN_HANDLERS.append(("before-call.dynamodb", sender.fast_call))
     return sender
 
 
@@ -245,5 +303,7 @@ def attach(client: Any, endpoint: str, path: str, sender: DirectSender | None = 
     """``client``'s requests to ``endpoint`` go directly to moto's process, unsigned; returns the client."""
     client.meta.events.register_first("choose-signer", _unsigned)
     client.meta.events.register("before-sign", _scope_header)
-    client.meta.events.register("before-send", sender or DirectSender(endpoint, path))
+    sender = sender or DirectSender(endpoint, path)
+    client.meta.events.register("before-send", sender)
+    client.meta.events.register("before-call.dynamodb", sender.fast_call)
     return client

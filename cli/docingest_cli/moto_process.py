@@ -47,7 +47,7 @@ def serve(port: int, state: Path | None = None, snapshot_interval: float = 2.0, 
         _report(f"error port {port} of 127.0.0.1 is in use: is another `ingest up` running? "
                 "Stop it, or choose another port (--port)")
         sys.exit(1)
-    listener = direct_transport.serve(application, str(direct)) if direct else None
+    listener = direct_transport.serve(application, str(direct), gate if store else None) if direct else None
     if store:
         store.close_in_copy.append(server.socket)
         if listener:

@@ -1,0 +1,79 @@
+"""DynamoDB requests from the emulator's own processes, answered by moto's DynamoDB handler without its web stack.
+
+Every request through moto's WSGI application pays for Flask, werkzeug's request object and moto's
+generic request set-up (about half of moto's time in the pipeline); DynamoDB requests are the most
+numerous (about ten per document). A function worker's botocore client still validates and serialises
+each request as usual, then (``direct_transport.DirectSender.fast_call``) hands the JSON body of the
+operations below to moto's process, where the same ``DynamoHandler`` method moto's dispatcher would
+call answers it, on the same backend, inside the same state gate. Errors are moto's own exceptions, so
+botocore raises the same ``ClientError``. Requests with binary values or nulls take the usual path.
+tests/integration/test_fast_lane.py runs each operation both ways and compares answers and tables.
+"""
+from __future__ import annotations
+
+import base64
+import functools
+import json
+import re
+from typing import Any
+
+OPERATIONS = frozenset({"GetItem", "PutItem", "UpdateItem", "DeleteItem", "BatchGetItem", "BatchWriteItem",
+                        "TransactWriteItems", "TransactGetItems", "Query"})
+READS = frozenset({"GetItem", "BatchGetItem", "TransactGetItems", "Query"})
+_BINARY_OR_NULL = re.compile(rb'(?<!\\)"BS?"\s*:|:\s*null')  # a "B"/"BS" member (binary value), or a JSON null
+
+
+def takes(operation: str, body: bytes) -> bool:
+    """Whether the fast lane answers this request (the rest goes through moto's HTTP application)."""
+    return operation in OPERATIONS and not _BINARY_OR_NULL.search(body)
+
+
+def has_binary(body: bytes) -> bool:
+    return bool(_BINARY_OR_NULL.search(body))
+
+
+def answer(operation: str, body: bytes, region: str, access_key: str) -> tuple[int, bytes]:
+    """``(status, JSON body)`` as moto's server would answer the request."""
+    from moto.dynamodb.responses import DynamoHandler
+    from werkzeug.exceptions import HTTPException
+
+    handler = DynamoHandler()
+    handler.params = handler.body = json.loads(body) if body else {}
+    handler.region, handler.partition = region, "aws"
+    handler.current_account = _account(access_key)
+    handler.headers = {"X-Amz-Target": f"DynamoDB_20120810.{operation}"}
+    handler.response_headers, handler.querystring, handler.method = {}, {}, "POST"
+    try:
+        result = getattr(handler, _snake(operation))()
+    except HTTPException as error:  # moto's DynamoDB errors (JsonRESTError): the body botocore parses the code from
+        return error.code or 400, error.get_body().encode()
+    return 200, json.dumps(_without_none(result.result), separators=(",", ":"), default=_blob).encode()
+
+
+@functools.cache
+def _account(access_key: str) -> str:
+    import os
+
+    from moto.iam.models import get_account_id_from
+
+    return os.environ.get("MOTO_ACCOUNT_ID") or get_account_id_from(access_key)
+
+
+@functools.cache
+def _snake(operation: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", operation).lower()
+
+
+def _without_none(value: Any) -> Any:
+    """moto's serialiser leaves out members whose value is None."""
+    if isinstance(value, dict):
+        return {key: _without_none(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [_without_none(item) for item in value]
+    return value
+
+
+def _blob(value: Any) -> str:
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(value).decode()
+    raise TypeError(f"not JSON: {type(value).__name__}")

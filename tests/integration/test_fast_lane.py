@@ -1,0 +1,137 @@
+"""The emulator's DynamoDB fast lane answers as moto's HTTP application does: the same operations run on
+two identical tables, one through each, must give the same answers, errors and items."""
+import copy
+from decimal import Decimal
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from docingest_cli import direct_transport
+from docingest_cli.emulator import EmbeddedServer
+
+SLOW, FAST = "lane-slow", "lane-fast"
+
+
+@pytest.fixture(scope="module")
+def lanes():
+    embedded = EmbeddedServer()
+    endpoint = embedded.start()
+    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="eu-west-1")
+    slow = session.client("dynamodb", endpoint_url=endpoint)
+    fast = session.client("dynamodb", endpoint_url=endpoint)
+    fast.sender = direct_transport.DirectSender(endpoint, embedded.direct_socket)
+    direct_transport.attach(fast, endpoint, embedded.direct_socket, sender=fast.sender)
+    for name in (SLOW, FAST):
+        slow.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
+                          KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+                          AttributeDefinitions=[{"AttributeName": a, "AttributeType": t} for a, t in
+                                                (("pk", "S"), ("sk", "S"), ("kind", "S"), ("n", "N"))],
+                          GlobalSecondaryIndexes=[{"IndexName": "by-kind", "Projection": {"ProjectionType": "ALL"},
+                                                   "KeySchema": [{"AttributeName": "kind", "KeyType": "HASH"},
+                                                                 {"AttributeName": "n", "KeyType": "RANGE"}]}])
+    yield slow, fast, session, endpoint
+    embedded.stop()
+
+
+def both(lanes, operation, **request):
+    """Run ``operation`` on each table through its lane; the answers (or error responses), table names made equal."""
+    slow, fast, _, _ = lanes
+    answers = []
+    for client, table in ((slow, SLOW), (fast, FAST)):
+        try:
+            answer = getattr(client, operation)(**rename(request, table))
+        except ClientError as error:
+            answer = {"error": error.response["Error"]["Code"], "reasons": error.response.get("CancellationReasons")}
+        answer.pop("ResponseMetadata", None)
+        answers.append(rename(answer, "T"))
+    return answers
+
+
+def rename(value, table):
+    """Table names (as keys or values) replaced by ``table``."""
+    if isinstance(value, dict):
+        return {rename(k, table): rename(v, table) for k, v in value.items()}
+    if isinstance(value, list):
+        return [rename(v, table) for v in value]
+    return table if value in ("TABLE", SLOW, FAST) else value
+
+
+def item(pk, sk, **attributes):
+    return {"pk": {"S": pk}, "sk": {"S": sk}, **attributes}
+
+
+OPERATIONS = [
+    ("put_item", dict(TableName="TABLE", Item=item("a", "1", kind={"S": "x"}, n={"N": "3"}, tags={"SS": ["p", "q"]},
+                                                  nested={"M": {"l": {"L": [{"N": "1.50"}, {"BOOL": True}, {"NULL": True}]}}}))),
+    ("put_item", dict(TableName="TABLE", Item=item("a", "1", kind={"S": "x"}, n={"N": "4"}), ReturnValues="ALL_OLD")),
+    ("put_item", dict(TableName="TABLE", Item=item("a", "1"), ConditionExpression="attribute_not_exists(pk)")),
+    ("put_item", dict(TableName="TABLE", Item=item("a", "2", kind={"S": "x"}, n={"N": "1"}, word={"S": "Belarus"}))),
+    ("update_item", dict(TableName="TABLE", Key=item("a", "1"), UpdateExpression="ADD n :one, seen :s SET #w = :w",
+                         ExpressionAttributeNames={"#w": "word"},
+                         ExpressionAttributeValues={":one": {"N": "1"}, ":s": {"SS": ["en"]}, ":w": {"S": "é"}},
+                         ReturnValues="ALL_NEW")),
+    ("update_item", dict(TableName="TABLE", Key=item("a", "9"), UpdateExpression="SET n = :n",
+                         ConditionExpression="attribute_exists(pk)", ExpressionAttributeValues={":n": {"N": "1"}})),
+    ("update_item", dict(TableName="TABLE", Key=item("a", "1"), UpdateExpression="SET n = :missing")),
+    ("update_item", dict(TableName="TABLE", Key=item("a", "1"), UpdateExpression="SET list_append(", ExpressionAttributeValues={":x": {"N": "1"}})),
+    ("get_item", dict(TableName="TABLE", Key=item("a", "1"))),
+    ("get_item", dict(TableName="TABLE", Key=item("a", "1"), ProjectionExpression="n, #w", ExpressionAttributeNames={"#w": "word"})),
+    ("get_item", dict(TableName="TABLE", Key=item("zz", "1"))),
+    ("get_item", dict(TableName="TABLE", Key={"pk": {"S": "a"}})),
+    ("batch_write_item", dict(RequestItems={"TABLE": [{"PutRequest": {"Item": item("b", str(i), kind={"S": "y"}, n={"N": str(i)})}}
+                                                      for i in range(20)] + [{"DeleteRequest": {"Key": item("a", "2")}}]})),
+    ("batch_get_item", dict(RequestItems={"TABLE": {"Keys": [item("b", str(i)) for i in range(0, 30, 3)],
+                                                    "ProjectionExpression": "pk, sk, n", "ConsistentRead": True}})),
+    ("transact_write_items", dict(TransactItems=[
+        {"Put": {"TableName": "TABLE", "Item": item("c", "marker"), "ConditionExpression": "attribute_not_exists(pk)"}},
+        {"Update": {"TableName": "TABLE", "Key": item("c", "sum"), "UpdateExpression": "ADD total :t",
+                    "ExpressionAttributeValues": {":t": {"N": "5"}}}}])),
+    ("transact_write_items", dict(TransactItems=[
+        {"Put": {"TableName": "TABLE", "Item": item("c", "marker"), "ConditionExpression": "attribute_not_exists(pk)"}},
+        {"Update": {"TableName": "TABLE", "Key": item("c", "sum"), "UpdateExpression": "ADD total :t",
+                    "ExpressionAttributeValues": {":t": {"N": "5"}}}}])),
+    ("get_item", dict(TableName="TABLE", Key=item("c", "sum"), ConsistentRead=True)),
+    ("query", dict(TableName="TABLE", KeyConditionExpression="pk = :p AND begins_with(sk, :s)",
+                   ExpressionAttributeValues={":p": {"S": "b"}, ":s": {"S": "1"}})),
+    ("query", dict(TableName="TABLE", IndexName="by-kind", KeyConditionExpression="kind = :k AND n > :n",
+                   ExpressionAttributeValues={":k": {"S": "y"}, ":n": {"N": "4"}}, ScanIndexForward=False, Limit=5)),
+    ("query", dict(TableName="TABLE", IndexName="by-kind", KeyConditionExpression="kind = :k", ConsistentRead=True,
+                   ExpressionAttributeValues={":k": {"S": "y"}})),
+    ("query", dict(TableName="TABLE", KeyConditionExpression="pk = :p", FilterExpression="n > :n", Select="COUNT",
+                   ExpressionAttributeValues={":p": {"S": "b"}, ":n": {"N": "10"}})),
+    ("delete_item", dict(TableName="TABLE", Key=item("b", "3"), ReturnValues="ALL_OLD")),
+    ("put_item", dict(TableName="TABLE", Item=item("d", "1", blob={"B": b"\x00\xffbinary"}))),
+    ("get_item", dict(TableName="TABLE", Key=item("d", "1"))),
+    ("get_item", dict(TableName="no-such-table", Key=item("d", "1"))),
+]
+
+
+@pytest.mark.parametrize("index", range(len(OPERATIONS)))
+def test_each_operation_answers_the_same_through_both_lanes(lanes, index):
+    operation, request = OPERATIONS[index]
+    slow_answer, fast_answer = both(lanes, operation, **copy.deepcopy(request))
+    assert fast_answer == slow_answer
+
+
+def test_the_tables_end_the_same_and_the_fast_lane_was_taken(lanes):
+    slow, fast, _, _ = lanes
+    for index in range(len(OPERATIONS)):  # in order, whatever pytest selected
+        both(lanes, OPERATIONS[index][0], **copy.deepcopy(OPERATIONS[index][1]))
+    scan = lambda table: sorted(rename(slow.scan(TableName=table)["Items"], "T"), key=repr)  # noqa: E731
+    assert scan(FAST) == scan(SLOW) and len(scan(FAST)) > 20
+    assert fast.sender.fast >= len(OPERATIONS) - 3  # the binary requests took the usual path
+
+
+def test_the_resource_layer_works_through_the_fast_lane(lanes):
+    _, fast, session, endpoint = lanes
+    table = session.resource("dynamodb", endpoint_url=endpoint).Table(FAST)
+    table.meta.client.meta.events.register("before-call.dynamodb", fast.sender.fast_call)
+    before = fast.sender.fast
+    table.put_item(Item={"pk": "r", "sk": "1", "n": Decimal("2.5"), "names": {"a", "b"}, "doc": {"x": [1, "y"]}})
+    got = table.get_item(Key={"pk": "r", "sk": "1"})["Item"]
+    assert got == {"pk": "r", "sk": "1", "n": Decimal("2.5"), "names": {"a", "b"}, "doc": {"x": [Decimal(1), "y"]}}
+    with pytest.raises(ClientError) as error:
+        table.put_item(Item={"pk": "r", "sk": "1"}, ConditionExpression="attribute_not_exists(pk)")
+    assert error.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
+    assert fast.sender.fast == before + 3
