@@ -396,6 +396,11 @@ class QueuePoller(threading.Thread):
         return ids if ids <= known else known  # an unknown id fails the whole batch, as on AWS
 
 
+def default_concurrency() -> int:
+    """Workers per function when not asked: one per core, up to 4 (Lambda starts an SQS mapping at 5)."""
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
 def _max_receive_count(sqs, queue_url: str) -> int | None:
     attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["RedrivePolicy"]).get("Attributes", {})
     return int(json.loads(attributes["RedrivePolicy"])["maxReceiveCount"]) if "RedrivePolicy" in attributes else None
@@ -417,7 +422,7 @@ class Emulator:
     def __init__(self, deployment: Deployment, port: int = 0, retry_delay: int | None = DEFAULT_RETRY_DELAY,
                  extra_environment: dict[str, str] | None = None, external_endpoint: str | None = None,
                  chaos: float = 0.0, chaos_seed: int | None = None, state_dir: Path | None = None,
-                 in_process: bool = False, concurrency: int = 1):
+                 in_process: bool = False, concurrency: int | None = None):
         if not 0 <= chaos < 1:
             raise ValueError(f"chaos is a probability below 1, not {chaos}")
         self.chaos, self.chaos_seed = chaos, chaos_seed
@@ -431,7 +436,7 @@ class Emulator:
         self.pollers: list[QueuePoller] = []
         self.handlers: dict[str, Callable] = {}
         self.in_process = in_process
-        self.concurrency = concurrency
+        self.concurrency = concurrency or default_concurrency()
         self.workers: list[FunctionWorker] = []
         self.direct_socket: str | None = None  # the embedded server's short cut for the emulator's own processes
         self._server: EmbeddedServer | None = None

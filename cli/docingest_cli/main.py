@@ -119,6 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a testing aid: each SQS record delivered to a function fails before the handler with "
                              "probability RATE, and is reported failed after the handler succeeded with probability RATE")
     faults.add_argument("--chaos-seed", type=int, default=None, metavar="N", help="repeatable --chaos draws")
+    faults.add_argument("--concurrency", type=_positive, default=None, metavar="N",
+                        help="worker processes per function (default: one per core, up to 4; "
+                             "a function's ReservedConcurrentExecutions caps it)")
 
     parser = argparse.ArgumentParser(prog="ingest", description=__doc__)
     commands = parser.add_subparsers(title="commands")
@@ -183,6 +186,13 @@ def _probability(text: str) -> float:
     return value
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"at least 1, not {text}")
+    return value
+
+
 # targets ----------------------------------------------------------------------------------------
 
 
@@ -214,7 +224,7 @@ def target_for(args: argparse.Namespace, start_pipeline: bool = False) -> Iterat
             yield Target.connect(template, args.region, args.stack_name, endpoint)
         return
     with Emulator(Deployment.load(template, args.region, args.stack_name), chaos=getattr(args, "chaos", 0.0),
-                  chaos_seed=getattr(args, "chaos_seed", None)) as emulator:
+                  chaos_seed=getattr(args, "chaos_seed", None), concurrency=getattr(args, "concurrency", None)) as emulator:
         yield Target(emulator.deployment, emulator.endpoint, emulator.direct_socket)
 
 
@@ -233,7 +243,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     retry_delay = None if args.retry_delay < 0 else args.retry_delay
     state_dir = None if args.state.lower() == "none" or args.endpoint_url else Path(args.state)
     emulator = Emulator(deployment, port=args.port, retry_delay=retry_delay, external_endpoint=args.endpoint_url,
-                        chaos=args.chaos, chaos_seed=args.chaos_seed, state_dir=state_dir)
+                        chaos=args.chaos, chaos_seed=args.chaos_seed, state_dir=state_dir, concurrency=args.concurrency)
     emulator.start()
     target = Target(deployment, emulator.endpoint)
     say(f"docingest emulator at {emulator.endpoint} (region {args.region})")

@@ -7,6 +7,7 @@ each request as usual, then (``direct_transport.DirectSender.fast_call``) hands 
 operations below to moto's process, where the same ``DynamoHandler`` method moto's dispatcher would
 call answers it, on the same backend, inside the same state gate. Errors are moto's own exceptions, so
 botocore raises the same ``ClientError``. Requests with binary values or nulls take the usual path.
+DynamoDB requests on either path run one at a time (``DYNAMODB_LOCK``): moto has no locking of its own.
 tests/integration/test_fast_lane.py runs each operation both ways and compares answers and tables.
 """
 from __future__ import annotations
@@ -15,11 +16,13 @@ import base64
 import functools
 import json
 import re
-from typing import Any
+import threading
+from typing import Any, Callable
 
 OPERATIONS = frozenset({"GetItem", "PutItem", "UpdateItem", "DeleteItem", "BatchGetItem", "BatchWriteItem",
                         "TransactWriteItems", "TransactGetItems", "Query"})
 READS = frozenset({"GetItem", "BatchGetItem", "TransactGetItems", "Query"})
+DYNAMODB_LOCK = threading.Lock()  # moto's DynamoDB has no locking: one request at a time, as one atomic step
 _BINARY_OR_NULL = re.compile(rb'(?<!\\)"BS?"\s*:|:\s*null')  # a "B"/"BS" member (binary value), or a JSON null
 
 
@@ -44,7 +47,8 @@ def answer(operation: str, body: bytes, region: str, access_key: str) -> tuple[i
     handler.headers = {"X-Amz-Target": f"DynamoDB_20120810.{operation}"}
     handler.response_headers, handler.querystring, handler.method = {}, {}, "POST"
     try:
-        result = getattr(handler, _snake(operation))()
+        with DYNAMODB_LOCK:
+            result = getattr(handler, _snake(operation))()
     except HTTPException as error:  # moto's DynamoDB errors (JsonRESTError): the body botocore parses the code from
         return error.code or 400, error.get_body().encode()
     return 200, json.dumps(_without_none(result.result), separators=(",", ":"), default=_blob).encode()
@@ -77,3 +81,16 @@ def _blob(value: Any) -> str:
     if isinstance(value, (bytes, bytearray)):
         return base64.b64encode(value).decode()
     raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+def serialised(application: Callable) -> Callable:
+    """WSGI middleware: DynamoDB requests through moto's application take ``DYNAMODB_LOCK`` too, so a
+    conditional update or a transaction is never interleaved with another request's writes."""
+
+    def serialised_application(environ: dict[str, Any], start_response: Callable) -> Any:
+        if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+            with DYNAMODB_LOCK:
+                return list(application(environ, start_response))
+        return application(environ, start_response)
+
+    return serialised_application

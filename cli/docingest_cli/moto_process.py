@@ -26,11 +26,11 @@ def serve(port: int, state: Path | None = None, snapshot_interval: float = 2.0, 
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import make_server
 
-    from docingest_cli import direct_transport, moto_patches, moto_state
+    from docingest_cli import direct_transport, moto_fast_lane, moto_patches, moto_state
 
     moto_patches.apply()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    application = DomainDispatcherApplication(create_backend_app)
+    application = moto_fast_lane.serialised(DomainDispatcherApplication(create_backend_app))
     store, gate = None, moto_state.Gate()
     if state:
         try:

@@ -135,3 +135,24 @@ def test_the_resource_layer_works_through_the_fast_lane(lanes):
         table.put_item(Item={"pk": "r", "sk": "1"}, ConditionExpression="attribute_not_exists(pk)")
     assert error.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
     assert fast.sender.fast == before + 3
+
+
+def test_concurrent_increments_through_both_lanes_are_never_lost(lanes):
+    import threading
+
+    slow, fast, _, _ = lanes
+    key = item("counter", "1")
+
+    def increments(client, count):
+        for _ in range(count):
+            client.transact_write_items(TransactItems=[{"Update": {
+                "TableName": FAST, "Key": key, "UpdateExpression": "ADD n :one, m :one",
+                "ExpressionAttributeValues": {":one": {"N": "1"}}}}])
+
+    threads = [threading.Thread(target=increments, args=(client, 150)) for client in (slow, fast, slow, fast)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    counted = fast.get_item(TableName=FAST, Key=key, ConsistentRead=True)["Item"]
+    assert counted["n"] == counted["m"] == {"N": "600"}
