@@ -13,6 +13,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -403,7 +404,7 @@ def wait_for(target: Target, dropped: list[dict[str, Any]], timeout: float,
     last_sweep = time.monotonic()
     while watch.pending() and time.monotonic() < deadline:
         pending = watch.pending_count()
-        time.sleep(0.5 if pending < 200 else 1.0 if pending < 2000 else 2.0)  # each look is a table scan in moto
+        time.sleep(0.5 if pending < 200 else 2.0 if pending < 2000 else 4.0)  # each look is a table scan in moto
         checked_at = now()
         watch.saw(_finished_since(target, since))
         since = checked_at
@@ -516,7 +517,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         dropped = drop_files(target, files, progress=args.output == "table" and sys.stderr.isatty())
         records = wait_for(target, dropped, args.timeout, WaitProgress(target))
         items = [entry for item in dropped for entry in (item, *item.get("children", ()))]
-        results = [result_row(target, item, records.get(item["doc_id"])) for item in items]
+        with ThreadPoolExecutor(max_workers=4) as pool:  # each row reads its enriched object
+            results = list(pool.map(lambda item: result_row(target, item, records.get(item["doc_id"])), items))
         shared = [e for e in target.entity_index.top(limit=200) if e["documents"] > 1][:12] if len(results) > 1 else []
     if args.output == "json":
         for row in results:
