@@ -24,6 +24,9 @@ What is MODELLED (each figure printed, most of them flags):
   puts each dropped file on the fetch queue is one SendMessage. Idle long polling (about 5 pollers per
   queue, 20 s waits: roughly 0.65 M requests a month per queue) is a fixed monthly cost, not per
   document, and is left out.
+- The hand-on: the service layer is run one document at a time, so it sends one SendMessage per
+  document; the handlers send a batch's messages together (``Queues.held``), so it is priced as
+  SendMessageBatch requests of ``--batch-size`` (at most 10) of the measured messages.
 - Billed Lambda time per batch = sum over its documents of (pure work / CPU share + AWS calls x
   ``--call-ms``) + ``--invoke-overhead-ms``, rounded up to 1 ms; GB-s = MemorySize (template.yaml) x
   billed seconds. CPU share = MemorySize / 1769 MB (Lambda allocates CPU in proportion to memory, one
@@ -311,6 +314,7 @@ class Usage:
     requests: Counter = field(default_factory=Counter)  # (service, operation) -> API calls
     billed: Counter = field(default_factory=Counter)  # (service, line) -> billed units (requests, WRU, RRU)
     bytes_written: Counter = field(default_factory=Counter)  # S3 prefix -> bytes
+    message_bytes: int = 0  # of the SendMessage bodies (the hand-on to the next stage)
     main_thread_calls: int = 0
     pool_calls: int = 0
 
@@ -438,7 +442,10 @@ class Meter:
 
     def _sqs(self, usage: Usage, operation: str, body: dict[str, Any]) -> None:
         if operation == "SendMessage":
-            chunks = sqs_requests(len(body.get("MessageBody", "").encode("utf-8")))
+            size = len(body.get("MessageBody", "").encode("utf-8"))
+            chunks = sqs_requests(size)
+            with self.lock:
+                usage.message_bytes += size
         elif operation == "SendMessageBatch":
             chunks = sqs_requests(sum(len(e["MessageBody"].encode("utf-8")) for e in body["Entries"]))
         else:
@@ -638,6 +645,13 @@ def bill(run: SizeRun, deployment, args) -> tuple[list[Line], dict[str, float]]:
         usage = run.usage.get(stage, Usage())
         for (service, item), units in sorted(usage.billed.items()):
             per_doc = units / n
+            if (service, item) == ("sqs", "SendMessage") and usage.message_bytes:
+                # the handler sends a batch's hand-on messages together: SendMessageBatch, 10 per request,
+                # each 64 KB of a request's payload billed as one request
+                per_doc = min(per_doc, sqs_requests(round(min(batch, 10) * usage.message_bytes / units)) / min(batch, 10))
+                lines.append(Line(stage, service, f"SendMessageBatch (the hand-on, {min(batch, 10)} messages per request)",
+                                  per_doc, "requests", per_doc * MILLION * PRICES["sqs_request"].usd, "measured"))
+                continue
             if service == "s3":
                 price = price_of[("s3", "PUT" if "PUT class" in item else "GET")]
                 unit = "requests"

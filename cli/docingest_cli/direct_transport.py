@@ -9,7 +9,7 @@ AWS CLI, a user's scripts, `invoke --endpoint-url`) keeps using the HTTP port.
 
 - moto's side: ``serve(application, path)`` in ``moto_process``.
 - a client's side: ``install(endpoint, path)`` before any boto3 session exists (function workers);
-  ``attach(client, endpoint, path)`` for a client made already.
+  ``attach(client, endpoint, path)`` for a client made already, ``attach_session`` for a session's.
 
 Only requests whose URL starts with the embedded emulator's endpoint take the short cut.
 """
@@ -297,6 +297,16 @@ def install(endpoint: str, path: str) -> DirectSender:
     handlers.BUILTIN_HANDLERS.append(("before-send", sender))
     handlers.BUILTIN_HANDLERS.append(("before-call.dynamodb", sender.fast_call))
     return sender
+
+
+def attach_session(session: Any, endpoint: str, path: str) -> Any:
+    """As ``attach``, for every client a boto3 session makes from now on; returns the session."""
+    sender = DirectSender(endpoint, path)
+    session.events.register_first("choose-signer", _unsigned)
+    session.events.register("before-sign", _scope_header)
+    session.events.register("before-send", sender)
+    session.events.register("before-call.dynamodb", sender.fast_call)
+    return session
 
 
 def attach(client: Any, endpoint: str, path: str, sender: DirectSender | None = None) -> Any:

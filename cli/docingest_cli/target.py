@@ -55,7 +55,7 @@ class Target:
         if self.endpoint and self.direct_socket:
             from docingest_cli import direct_transport
 
-            session.events.register("before-send", direct_transport.DirectSender(self.endpoint, self.direct_socket))
+            direct_transport.attach_session(session, self.endpoint, self.direct_socket)
         return session
 
     def client(self, service: str):

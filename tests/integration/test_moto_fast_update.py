@@ -134,3 +134,35 @@ def test_pipeline_expressions_take_the_plain_path():
     assert moto_patches.plain_update_plan("ADD documents :one", None, {":one": {"N": "1"}}) == [("ADD", "documents", ":one")]
     assert moto_patches.plain_update_plan("SET a = a + :one", None, {":one": {"N": "1"}}) is None
     assert moto_patches.plain_update_plan("SET status = :s", None, {":s": {"S": "x"}}) is None  # reserved word
+
+
+@pytest.mark.parametrize("sizes", [(200_000, 204_993), (200_000, 204_994), (405_100,), (10, 20, 30)])  # 405,000 bytes, then one over
+def test_items_sized_once_keep_moto_limit(sizes):
+    moto_patches.apply()
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
+    attrs = {"pk": {"S": "p"}, **{f"a{index}": {"S": "x" * size} for index, size in enumerate(sizes)}}
+
+    def built(init):
+        item = Item.__new__(Item)
+        try:
+            init(item, DynamoType({"S": "p"}), None, copy.deepcopy(attrs))
+        except Exception as error:  # noqa: BLE001
+            return type(error).__name__
+        return item.to_json()
+
+    assert built(Item.__init__) == built(Item.__init__.moto_init)
+
+
+def test_an_update_past_the_size_limit_is_refused_and_changes_nothing(aws_credentials):
+    moto_patches.apply()
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(TableName="t", BillingMode="PAY_PER_REQUEST", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+        client.put_item(TableName="t", Item={"pk": {"S": "p"}, "a": {"S": "x" * 300_000}})
+        with pytest.raises(client.exceptions.ClientError) as error:
+            client.update_item(TableName="t", Key={"pk": {"S": "p"}}, UpdateExpression="SET b = :b, c = :c",
+                               ExpressionAttributeValues={":b": {"S": "y"}, ":c": {"S": "z" * 200_000}})
+        assert error.value.response["Error"]["Code"] == "ValidationException"
+        assert set(client.get_item(TableName="t", Key={"pk": {"S": "p"}})["Item"]) == {"pk", "a"}
