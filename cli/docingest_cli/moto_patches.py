@@ -33,6 +33,7 @@ from __future__ import annotations
 import copy
 import functools
 import re
+import threading
 import types
 from typing import Any
 
@@ -478,6 +479,7 @@ def cached_method_names() -> None:
 
 
 def apply() -> None:
+    index_queries_prefiltered()
     items_sized_once()
     cached_method_names()
     dynamodb_plain_json()
@@ -488,3 +490,96 @@ def apply() -> None:
     item_level_transaction_rollback()
     retention_check_without_queue_attributes()
     plain_update_items()
+
+
+# Queries on a secondary index ------------------------------------------------------------------
+
+
+_query_candidates = threading.local()
+
+
+def index_queries_prefiltered() -> None:
+    """moto answers a query on a secondary index by sorting every item of the table, then sizing and
+    range-checking each one that has the index's hash key: `ingest run`'s look for finished documents
+    (status = DONE, updated_at >= t) cost a seventh of moto's time. The patched query first picks the
+    items moto's loop would consider (``_index_candidates``: plain string comparisons instead of moto's
+    typed ones), and runs moto's own query on those alone: same order, pages, counts and projections.
+    Other queries are moto's."""
+    from moto.dynamodb.models.table import Table
+
+    if getattr(Table.query, "_prefiltered", False):
+        return
+    original_query, original_all_items = Table.query, Table.all_items
+
+    def all_items(self) -> list[Any]:
+        candidates = getattr(_query_candidates, "items", None)
+        if candidates is not None and getattr(_query_candidates, "table", None) is self:
+            return sorted(candidates, key=lambda x: (x.hash_key, x.range_key) if x.range_key else x.hash_key)
+        return original_all_items(self)
+
+    def query(self, hash_key: Any, range_comparison: Any, range_objs: Any, limit: Any, exclusive_start_key: Any,
+              scan_index_forward: Any, projection_expressions: Any, index_name: str | None = None, *args: Any,
+              hash_key_conditions: Any = None, range_key_conditions: Any = None, **kwargs: Any) -> Any:
+        candidates = _index_candidates(self, index_name, hash_key_conditions, range_key_conditions, range_comparison,
+                                       range_objs, limit)
+        if candidates is None:
+            return original_query(self, hash_key, range_comparison, range_objs, limit, exclusive_start_key,
+                                  scan_index_forward, projection_expressions, index_name, *args,
+                                  hash_key_conditions=hash_key_conditions, range_key_conditions=range_key_conditions, **kwargs)
+        _query_candidates.table, _query_candidates.items = self, candidates
+        try:
+            return original_query(self, hash_key, range_comparison, range_objs, limit, exclusive_start_key,
+                                  scan_index_forward, projection_expressions, index_name, *args,
+                                  hash_key_conditions=hash_key_conditions, range_key_conditions=range_key_conditions, **kwargs)
+        finally:
+            _query_candidates.table = _query_candidates.items = None
+
+    query._prefiltered = True
+    query.moto_query, all_items.moto_all_items = original_query, original_all_items
+    Table.query, Table.all_items = query, all_items
+
+
+def _index_candidates(table: Any, index_name: str | None, hash_conditions: Any, range_conditions: Any,
+                      range_comparison: Any, range_objs: Any, limit: Any) -> list[Any] | None:
+    """The items a simple index query considers, or None when the query is not of the simple kind.
+
+    Those with the index's hash key (the string asked for) and its range key, as moto's loop keeps them.
+    Without a Limit, and when they cannot fill moto's 1 MB page whatever the item after them, only those
+    whose range key passes the comparison too: moto pages on neither list, so the answers are the same.
+    """
+    from moto.dynamodb.models.dynamo_type import Item
+    from moto.dynamodb.models.table import RESULT_SIZE_LIMIT
+
+    if not index_name or not hash_conditions or len(hash_conditions) != 1 or (range_conditions and len(range_conditions) > 1):
+        return None
+    index = {i.name: i for i in table.all_indexes()}.get(index_name)
+    if index is None:
+        return None
+    hash_names = [key["AttributeName"] for key in index.schema if key["KeyType"] == "HASH"]
+    range_names = [key["AttributeName"] for key in index.schema if key["KeyType"] == "RANGE"]
+    (name, expected), = hash_conditions
+    if hash_names != [name] or expected.type != "S" or len(range_names) > 1:
+        return None
+    range_name = range_names[0] if range_names else None
+    if range_comparison and (range_name is None or (range_conditions and range_conditions[-1][0] != range_name)):
+        return None
+    wanted = expected.value
+    candidates, in_range = [], []
+    for hash_set in table.items.values():
+        for item in (hash_set.values() if table.range_key_attr else (hash_set,)):
+            if not isinstance(item, Item):
+                continue
+            value = item.attrs.get(name)
+            if value is None or value.type != "S" or value.value != wanted:
+                continue
+            if range_name is not None:
+                range_value = item.attrs.get(range_name)
+                if not range_value:
+                    continue
+                if range_comparison and range_value.compare(range_comparison, range_objs):
+                    in_range.append(item)
+            candidates.append(item)
+    if range_comparison and limit is None and \
+            sum(item.size() for item in in_range) + MAX_ITEM_BYTES < RESULT_SIZE_LIMIT:
+        return in_range
+    return candidates
