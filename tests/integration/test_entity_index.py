@@ -121,3 +121,18 @@ def test_aliases_are_looked_up_in_one_read_per_hundred(index):
     index.client.meta.events.register("provide-client-params.dynamodb.BatchGetItem", lambda params, **kwargs: reads.append(params))
     index.add_document("doc-1", "en", summaries(EN, [("Vladimir Putin", "PER"), ("Anna Berg", "PER"), ("Oslo", "LOC")]))
     assert len(reads) == 1
+
+
+def test_aliases_known_to_the_process_are_not_read_again(index):
+    reads = []
+    index.client.meta.events.register("provide-client-params.dynamodb.BatchGetItem",
+                                      lambda params, **kwargs: reads.append(params["RequestItems"][index.table.name]["Keys"]))
+    index.add_document("doc-1", "en", summaries(EN, [("Vladimir Putin", "PER"), ("Anna Berg", "PER"), ("Putin", "PER")]))
+    assert len(reads) == 1
+    index.add_document("doc-2", "en", summaries(EN, [("Vladimir Putin", "PER"), ("Anna Berg", "PER"), ("Putin", "PER")]))
+    assert len(reads) == 1  # every alias known: no read
+    index.add_document("doc-3", "en", summaries(EN, [("Vladimir Putin", "PER"), ("Oslo", "LOC")]))
+    assert [key["pk"] for key in reads[-1]] == ["ALIAS#oslo"]  # only the new one
+    fresh = EntityIndex(index.table.name)  # another process: reads, finds them, writes nothing
+    fresh.add_document("doc-4", "en", summaries(EN, [("Vladimir Putin", "PER"), ("Oslo", "LOC")]))
+    assert index.search("Putin") == ["PER:vladimir putin"] and index.search("Oslo") == ["LOC:oslo"]

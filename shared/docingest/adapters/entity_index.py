@@ -11,6 +11,8 @@ One table, three kinds of item (``pk``, ``sk``):
 Adding a document is idempotent: the summaries' increments go in TransactWriteItems (up to 99 entities
 each) whose first action puts the document's chunk marker only if absent, so a redelivered document
 changes no count; the ``DOC#`` postings and new aliases are plain puts (BatchWriteItem), idempotent.
+Aliases are read before they are written (a read costs a fifth of a write), and not at all once this
+process has seen or written them.
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ SUMMARY = "#SUMMARY"
 TYPE_INDEX = "by-type"
 ENTITY_TYPES = ("PER", "ORG", "LOC", "MISC")
 _ENTITIES_PER_TRANSACTION = 99  # one summary update each, after the chunk's marker: a transaction takes up to 100
+_MAX_KNOWN_ALIASES = 200_000  # aliases remembered per process (about 30 MB at most)
 _CONFLICT_RETRIES = 5  # a transaction cancelled by a concurrent one on the same summary is tried again
 
 
@@ -46,6 +49,9 @@ class EntityIndex:
     def __init__(self, table_name: str, dynamodb=None):
         self.table = (dynamodb or resource("dynamodb")).Table(table_name)
         self.client = self.table.meta.client
+        # aliases this process has seen in the index or written: not read again while it lives (a warm
+        # Lambda environment); one removed from the table meanwhile is written again by a new environment
+        self._known_aliases: set[tuple[str, str]] = set()
 
     # writing ------------------------------------------------------------------------------
 
@@ -122,7 +128,8 @@ class EntityIndex:
     def _put_postings_and_aliases(self, doc_id: str, language: str | None, entities: list[EntityMentions], now: str) -> None:
         """The document's ``DOC#`` postings and the aliases not in the index yet, in BatchWriteItems (plain puts)."""
         aliases = {(f"ALIAS#{alias}", f"ENTITY#{e.key}"): e for e in entities for alias in e.aliases}
-        existing = self._existing(list(aliases))
+        unknown = [key for key in aliases if key not in self._known_aliases]
+        existing = self._existing(unknown) if unknown else set()
         with self.table.batch_writer(overwrite_by_pkeys=["pk", "sk"]) as batch:
             for entity in entities:
                 item = {"pk": f"ENTITY#{entity.key}", "sk": f"DOC#{doc_id}", "doc_id": doc_id, "entity_key": entity.key,
@@ -131,9 +138,13 @@ class EntityIndex:
                 if language:
                     item["language"] = language
                 batch.put_item(Item=item)
-            for (pk, sk), entity in aliases.items():
+            for (pk, sk) in unknown:
                 if (pk, sk) not in existing:
+                    entity = aliases[(pk, sk)]
                     batch.put_item(Item={"pk": pk, "sk": sk, "entity_key": entity.key, "entity_type": entity.type})
+        if len(self._known_aliases) > _MAX_KNOWN_ALIASES:
+            self._known_aliases.clear()
+        self._known_aliases.update(aliases)
 
     def _existing(self, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
         """Which (pk, sk) items exist: a read is a fifth of a write's price, and most aliases exist already."""
