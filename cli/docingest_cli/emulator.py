@@ -491,8 +491,11 @@ class Emulator:
                     retry_delay=self.retry_delay, chaos=self.chaos, chaos_seed=self.chaos_seed,
                 )
                 self.pollers.append(poller)
-        for worker in self.workers:  # cold starts in parallel, before the first message
-            threading.Thread(target=worker.start, daemon=True).start()
+        started = set()
+        for worker in self.workers:  # one environment per function starts now; more when batches overlap, as on Lambda
+            if worker.function.logical_id not in started:
+                started.add(worker.function.logical_id)
+                threading.Thread(target=worker.start, daemon=True).start()
         for poller in self.pollers:
             poller.start()
 
