@@ -79,16 +79,23 @@ def _answer(application: Callable, connection: Connection, gate: Any = None) -> 
                 return
 
 
-FAST = "fast"  # a fast-lane message: (FAST, service, operation, body, region, access key)
+FAST = "fast"  # a fast-lane message: (FAST, service, operation, body, region, access key, endpoint)
 
 
-def _answer_fast(service: str, operation: str, body: bytes, region: str, access_key: str, gate: Any = None) -> tuple:
+def _answer_fast(service: str, operation: str, body: bytes, region: str, access_key: str, endpoint: str = "",
+                 gate: Any = None) -> tuple:
     from docingest_cli import moto_fast_lane
 
+    if service == "sqs":
+        call = lambda: moto_fast_lane.answer_sqs(operation, body, region, access_key, endpoint)  # noqa: E731
+        reads = moto_fast_lane.SQS_READS
+    else:
+        call = lambda: moto_fast_lane.answer(operation, body, region, access_key)  # noqa: E731
+        reads = moto_fast_lane.READS
     if gate is None:
-        return moto_fast_lane.answer(operation, body, region, access_key)
-    with gate.request(changes=operation not in moto_fast_lane.READS):
-        return moto_fast_lane.answer(operation, body, region, access_key)
+        return call()
+    with gate.request(changes=operation not in reads):
+        return call()
 
 
 def call_application(application: Callable, method: str, url: str, headers: list[tuple[str, str]],
@@ -198,13 +205,16 @@ class DirectSender:
         return AWSResponse(url, status, http_headers, RawResponse(body))
 
     def fast_call(self, model: Any, params: dict[str, Any], request_signer: Any, context: dict[str, Any], **_: Any) -> Any:
-        """A botocore ``before-call`` handler: the DynamoDB operations ``moto_fast_lane`` answers go to moto's
-        handler directly, their request validated and serialised by botocore as usual; returns
+        """A botocore ``before-call`` handler: the DynamoDB and SQS operations ``moto_fast_lane`` answers go to
+        moto's handlers directly, their request validated and serialised by botocore as usual; returns
         ``(http response, parsed response)``, or None for the usual path."""
         from docingest_cli import moto_fast_lane
 
         url, body = params.get("url", ""), _body_bytes(params.get("body"))
-        if not (url == self.endpoint or url.startswith(self.endpoint + "/")) or not moto_fast_lane.takes(model.name, body):
+        service = model.service_model.endpoint_prefix
+        if not (url == self.endpoint or url.startswith(self.endpoint + "/")):
+            return None
+        if not (moto_fast_lane.takes_sqs(model.name) if service == "sqs" else moto_fast_lane.takes(model.name, body)):
             return None
         from botocore.awsrequest import AWSResponse
         from botocore.compat import HTTPHeaders
@@ -212,14 +222,16 @@ class DirectSender:
         region = context.get("client_region") or request_signer.region_name
         credentials = getattr(request_signer, "_credentials", None)
         access_key = getattr(credentials, "access_key", None) or "testing"
-        status, answer = self._exchange((FAST, "dynamodb", model.name, body, region, access_key))
+        status, answer, *extra = self._exchange((FAST, service, model.name, body, region, access_key, self.endpoint))
         self.sent += 1
         self.fast += 1
         headers = HTTPHeaders()
         headers["Content-Type"] = "application/x-amz-json-1.0"
+        for key, value in (extra[0] if extra else {}).items():
+            headers[key] = value
         headers["x-amzn-RequestId"] = request_id = uuid.uuid4().hex
         http = AWSResponse(url, status, headers, RawResponse(answer))
-        if status < 300 and not moto_fast_lane.has_binary(answer):
+        if service == "dynamodb" and status < 300 and not moto_fast_lane.has_binary(answer):
             members = model.output_shape.members if model.output_shape is not None else {}
             parsed = {key: value for key, value in (json.loads(answer) if answer else {}).items() if key in members}
             parsed["ResponseMetadata"] = {"RequestId": request_id, "HTTPStatusCode": status,
@@ -296,6 +308,7 @@ def install(endpoint: str, path: str) -> DirectSender:
     handlers.BUILTIN_HANDLERS.append(("before-sign", _scope_header))
     handlers.BUILTIN_HANDLERS.append(("before-send", sender))
     handlers.BUILTIN_HANDLERS.append(("before-call.dynamodb", sender.fast_call))
+    handlers.BUILTIN_HANDLERS.append(("before-call.sqs", sender.fast_call))
     return sender
 
 
@@ -306,6 +319,7 @@ def attach_session(session: Any, endpoint: str, path: str) -> Any:
     session.events.register("before-sign", _scope_header)
     session.events.register("before-send", sender)
     session.events.register("before-call.dynamodb", sender.fast_call)
+    session.events.register("before-call.sqs", sender.fast_call)
     return session
 
 
@@ -316,4 +330,5 @@ def attach(client: Any, endpoint: str, path: str, sender: DirectSender | None = 
     sender = sender or DirectSender(endpoint, path)
     client.meta.events.register("before-send", sender)
     client.meta.events.register("before-call.dynamodb", sender.fast_call)
+    client.meta.events.register("before-call.sqs", sender.fast_call)
     return client

@@ -1,4 +1,4 @@
-"""DynamoDB requests from the emulator's own processes, answered by moto's DynamoDB handler without its web stack.
+"""DynamoDB and SQS requests from the emulator's own processes, answered by moto's handlers without its web stack.
 
 Every request through moto's WSGI application pays for Flask, werkzeug's request object and moto's
 generic request set-up (about half of moto's time in the pipeline); DynamoDB requests are the most
@@ -7,6 +7,8 @@ each request as usual, then (``direct_transport.DirectSender.fast_call``) hands 
 operations below to moto's process, where the same ``DynamoHandler`` method moto's dispatcher would
 call answers it, on the same backend, inside the same state gate. Errors are moto's own exceptions, so
 botocore raises the same ``ClientError``. Requests with binary values or nulls take the usual path.
+The queue operations (send, receive, delete, visibility) go to moto's SQS handler the same way, and
+their results and errors through moto's own serialiser.
 DynamoDB requests on either path run one at a time (``DYNAMODB_LOCK``): moto has no locking of its own.
 tests/integration/test_fast_lane.py runs each operation both ways and compares answers and tables.
 """
@@ -33,6 +35,47 @@ def takes(operation: str, body: bytes) -> bool:
 
 def has_binary(body: bytes) -> bool:
     return bool(_BINARY_OR_NULL.search(body))
+
+
+SQS_OPERATIONS = frozenset({"SendMessage", "SendMessageBatch", "ReceiveMessage", "DeleteMessage", "DeleteMessageBatch",
+                            "ChangeMessageVisibility", "ChangeMessageVisibilityBatch"})
+SQS_READS = frozenset({"ReceiveMessage"})  # changes no state a snapshot keeps (in-flight messages come back on restore)
+
+
+def takes_sqs(operation: str) -> bool:
+    return operation in SQS_OPERATIONS
+
+
+def answer_sqs(operation: str, body: bytes, region: str, access_key: str, endpoint: str) -> tuple[int, bytes, dict]:
+    """``(status, JSON body, headers)`` as moto's server answers an SQS request (JSON protocol): moto's SQS
+    handler method, then moto's own serialiser for the result or the error (whose query-compatible
+    error code travels in a header)."""
+    from moto.core.exceptions import ServiceException
+    from moto.core.responses import ActionResult
+    from moto.sqs.responses import SQSResponse
+    from werkzeug.exceptions import HTTPException
+
+    handler = SQSResponse()
+    handler.params = json.loads(body) if body else {}
+    handler.body, handler.uri_match = body.decode("utf-8"), {}
+    handler.region, handler.partition = region, "aws"
+    handler.current_account = _account(access_key)
+    handler.headers = {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": f"AmazonSQS.{operation}"}
+    handler.response_headers, handler.querystring, handler.method = {}, {}, "POST"
+    handler.uri, handler.path = endpoint + "/", "/"
+    try:
+        result = getattr(handler, _snake(operation))()
+    except ServiceException as error:
+        result = ActionResult(error)
+    except HTTPException as error:
+        return error.code or 400, (error.description or "").encode(), dict(error.get_headers() or [])
+    headers: dict[str, Any] = {}
+    if isinstance(result, ActionResult):
+        status, headers, answer = handler.serialized(result)
+    else:
+        status, answer = 200, result
+    return status, answer.encode() if isinstance(answer, str) else answer, \
+        {key: str(value) for key, value in headers.items() if key.lower().startswith("x-amzn")}
 
 
 def answer(operation: str, body: bytes, region: str, access_key: str) -> tuple[int, bytes]:

@@ -156,3 +156,86 @@ def test_concurrent_increments_through_both_lanes_are_never_lost(lanes):
         thread.join()
     counted = fast.get_item(TableName=FAST, Key=key, ConsistentRead=True)["Item"]
     assert counted["n"] == counted["m"] == {"N": "600"}
+
+
+# SQS ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def queues(lanes):
+    _, _, session, endpoint = lanes
+    slow = session.client("sqs", endpoint_url=endpoint)
+    fast = session.client("sqs", endpoint_url=endpoint)
+    fast.sender = direct_transport.DirectSender(endpoint, lanes[1].sender.path)
+    direct_transport.attach(fast, endpoint, lanes[1].sender.path, sender=fast.sender)
+    urls = {}
+    for name in ("q-slow", "q-fast"):
+        dlq = slow.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
+        dlq_arn = slow.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        urls[name] = slow.create_queue(QueueName=name, Attributes={
+            "VisibilityTimeout": "30", "RedrivePolicy": f'{{"deadLetterTargetArn": "{dlq_arn}", "maxReceiveCount": "2"}}'})["QueueUrl"]
+    return slow, fast, urls
+
+
+def normalised(answer):
+    """Random ids and times made comparable."""
+    if isinstance(answer, dict):
+        return {k: ("<id>" if k in ("MessageId", "ReceiptHandle") else "<time>" if k.endswith("Timestamp") else normalised(v))
+                for k, v in answer.items()}
+    if isinstance(answer, list):
+        return [normalised(v) for v in answer]
+    return answer
+
+
+def sqs_both(queues, operation, receipts=None, **request):
+    slow, fast, urls = queues
+    answers = []
+    for client, name in ((slow, "q-slow"), (fast, "q-fast")):
+        call = {k: (urls[name] if v == "URL" else v) for k, v in request.items()}
+        if receipts is not None:
+            call = receipts(call, name)
+        try:
+            answer = getattr(client, operation)(**call)
+        except ClientError as error:
+            answer = {"error": error.response["Error"]["Code"], "status": error.response["ResponseMetadata"]["HTTPStatusCode"]}
+        answer.pop("ResponseMetadata", None)
+        answers.append(answer)
+    return answers
+
+
+def test_queue_operations_answer_the_same_through_both_lanes(queues):
+    slow, fast, urls = queues
+    before = fast.sender.fast
+    cases = [
+        ("send_message", dict(QueueUrl="URL", MessageBody='{"doc_id": "ü"}',
+                              MessageAttributes={"kind": {"DataType": "String", "StringValue": "x"}})),
+        ("send_message_batch", dict(QueueUrl="URL", Entries=[{"Id": str(i), "MessageBody": f"m{i}"} for i in range(10)])),
+        ("send_message_batch", dict(QueueUrl="URL", Entries=[{"Id": "a", "MessageBody": "x"}, {"Id": "a", "MessageBody": "y"}])),
+        ("send_message_batch", dict(QueueUrl="URL", Entries=[{"Id": str(i), "MessageBody": "x"} for i in range(11)])),
+        ("send_message", dict(QueueUrl="URL", MessageBody="")),
+        ("receive_message", dict(QueueUrl="URL", MaxNumberOfMessages=11)),
+        ("receive_message", dict(QueueUrl="URL", MaxNumberOfMessages=3, WaitTimeSeconds=0, AttributeNames=["All"],
+                                 MessageAttributeNames=["All"], VisibilityTimeout=0)),
+        ("receive_message", dict(QueueUrl="URL-missing".replace("URL-missing", "http://127.0.0.1:1/123456789012/none"))),
+        ("change_message_visibility", dict(QueueUrl="URL", ReceiptHandle="not-a-handle", VisibilityTimeout=5)),
+        ("delete_message_batch", dict(QueueUrl="URL", Entries=[{"Id": "x", "ReceiptHandle": "not-a-handle"}])),
+    ]
+    for operation, request in cases:
+        slow_answer, fast_answer = sqs_both(queues, operation, **request)
+        assert normalised(fast_answer) == normalised(slow_answer), operation
+    # receive all, then delete half and let the rest go to the DLQ after two receives
+    received = {}
+    for name, client in (("q-slow", slow), ("q-fast", fast)):
+        got = []
+        while True:
+            batch = client.receive_message(QueueUrl=urls[name], MaxNumberOfMessages=10, AttributeNames=["All"]).get("Messages", [])
+            if not batch:
+                break
+            got += batch
+        received[name] = sorted(got, key=lambda m: m["Body"])
+    assert [m["Body"] for m in received["q-fast"]] == [m["Body"] for m in received["q-slow"]] and len(received["q-fast"]) == 12
+    handles = {name: [m["ReceiptHandle"] for m in messages[:6]] for name, messages in received.items()}
+    deleted = sqs_both(queues, "delete_message_batch", receipts=lambda call, name: {
+        **call, "Entries": [{"Id": str(i), "ReceiptHandle": h} for i, h in enumerate(handles[name])]}, QueueUrl="URL")
+    assert normalised(deleted[0]) == normalised(deleted[1]) and len(deleted[1]["Successful"]) == 6
+    assert fast.sender.fast > before + len(cases)  # the fast client's calls took the fast lane
