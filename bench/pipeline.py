@@ -49,18 +49,52 @@ def generate(directory: Path, count: int, seed: int) -> list[Path]:
 
 def run_emulator(directory: Path, count: int) -> tuple[float, int, float, float]:
     """Seconds, documents DONE, peak RSS (MB) and CPU seconds of `ingest run` and all its processes."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    command = [str(ROOT / ".venv" / "bin" / "ingest"), "run", str(directory), "--output", "json", "--timeout", "3600"]
     started = time.perf_counter()
-    result = subprocess.run([str(ROOT / ".venv" / "bin" / "ingest"), "run", str(directory), "--output", "json", "--timeout", "3600"],
-                            capture_output=True, text=True, cwd=ROOT)
-    elapsed = time.perf_counter() - started
-    rows = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        process = subprocess.Popen(command, stdout=out, stderr=err, cwd=ROOT)
+        cpu, peak = watch_tree(process)
+        elapsed = time.perf_counter() - started
+        out.seek(0), err.seek(0)
+        stdout, stderr = out.read().decode(), err.read().decode()
+    rows = [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
     done = sum(row["status"] == "DONE" for row in rows)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     if len(rows) != count:
-        print(result.stderr[-3000:], file=sys.stderr)
-    return elapsed, done, after.ru_maxrss / 1024, cpu
+        print(stderr[-3000:], file=sys.stderr)
+    return elapsed, done, peak, cpu
+
+
+def watch_tree(process: subprocess.Popen) -> tuple[float, float]:
+    """Wait for ``process``; CPU seconds of it and every process below it (the workers are forked by a
+    server process, so rusage of waited children misses them), and the largest RSS (MB) among them."""
+    if not Path("/proc/self/stat").exists():  # not Linux: what rusage sees
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        process.wait()
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, after.ru_maxrss / 1024
+    ticks, page_mb = os.sysconf("SC_CLK_TCK"), os.sysconf("SC_PAGE_SIZE") / 2**20
+    cpu: dict[int, float] = {}
+    peak = 0.0
+    while process.poll() is None:
+        parents: dict[int, int] = {}
+        stats: dict[int, list[str]] = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                parents[int(entry)], stats[int(entry)] = int(fields[1]), fields
+        tree, frontier = set(), {process.pid}
+        while frontier:
+            tree |= frontier
+            frontier = {pid for pid, parent in parents.items() if parent in frontier} - tree
+        for pid in tree & stats.keys():
+            fields = stats[pid]
+            cpu[pid] = (int(fields[11]) + int(fields[12])) / ticks
+            peak = max(peak, int(fields[21]) * page_mb)
+        time.sleep(0.25)
+    return sum(cpu.values()), peak
 
 
 def run_direct(paths: list[Path]) -> tuple[float, dict[str, float], float]:

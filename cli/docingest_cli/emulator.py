@@ -6,6 +6,7 @@ A development tool beside the product: no function imports it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -206,25 +207,36 @@ class FunctionWorker:
     def __init__(self, function: Function, startup_timeout: float = 120):
         self.function = function
         self.startup_timeout = startup_timeout
-        self._process: subprocess.Popen | None = None
+        self._process: Any = None  # a multiprocessing Process (forked by the worker server)
+        self._connection: Any = None
         self._lock = threading.Lock()  # one invocation at a time, as in one Lambda environment
         self._closed = False  # the emulator is stopping: a cold start cut short is no error
         self.cold_starts = 0
 
     def start(self) -> None:
         with self._lock:
-            if self._process is None or self._process.poll() is not None:
+            if not self._alive():
                 self._start()
 
+    def _alive(self) -> bool:
+        return self._process is not None and self._process.is_alive()
+
     def _start(self) -> None:
+        from docingest_cli import function_worker
+
         function = self.function
-        command = [sys.executable, "-m", "docingest_cli.function_worker", str(function.code_path), function.handler,
-                   function.logical_id, str(function.memory)]
         environment = {**function.environment, **os.environ}  # the emulator's settings (endpoint, log level) win
-        process = self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=environment,
-                                                   text=True)
+        context = worker_context()
+        connection, child_end = context.Pipe()
+        process = context.Process(target=function_worker.run, name=f"worker-{function.logical_id}", daemon=False,
+                                  args=(child_end, str(function.code_path), function.handler, function.logical_id,
+                                        function.memory, environment))
+        with _without_main_module():
+            process.start()
+        child_end.close()
+        self._process, self._connection = process, connection
         self.cold_starts += 1
-        if not self._read_line(self.startup_timeout, process):
+        if self._receive(self.startup_timeout) is None:
             if self._closed:
                 return
             self.stop()
@@ -235,26 +247,27 @@ class FunctionWorker:
             return self._invoke(event, context)
 
     def _invoke(self, event: dict[str, Any], context: "LambdaContext") -> Any:
-        if self._process is None or self._process.poll() is not None:
+        if not self._alive():
             self._start()
         seconds = context.get_remaining_time_in_millis() / 1000
-        self._process.stdin.write(json.dumps({"event": event, "timeout": seconds}) + "\n")
-        self._process.stdin.flush()
-        line = self._read_line(seconds + 1)
-        if not line:
+        self._connection.send_bytes(json.dumps({"event": event, "timeout": seconds}).encode())
+        reply = self._receive(seconds + 1)
+        if reply is None:
             self.stop(kill=True)
             raise FunctionTimeout(f"{self.function.logical_id} timed out after {seconds:.0f} s")
-        reply = json.loads(line)
         if "error" in reply:
             raise RuntimeError(reply["error"])
         return reply["response"]
 
-    def _read_line(self, timeout: float, process: subprocess.Popen | None = None) -> str:
-        process = process or self._process
-        if process is None or process.stdout.closed:
-            return ""
-        ready, _, _ = select.select([process.stdout], [], [], timeout)
-        return process.stdout.readline() if ready else ""
+    def _receive(self, timeout: float) -> dict[str, Any] | None:
+        """The worker's next message, or None if none came within ``timeout`` (or the worker ended)."""
+        connection = self._connection
+        try:
+            if connection is None or not connection.poll(timeout):
+                return None
+            return json.loads(connection.recv_bytes())
+        except (EOFError, OSError):
+            return None
 
     def close(self) -> None:
         """Stop for good (the emulator stops): a cold start still under way ends quietly."""
@@ -262,19 +275,48 @@ class FunctionWorker:
         self.stop()
 
     def stop(self, kill: bool = False) -> None:
-        process, self._process = self._process, None
+        process, connection, self._process, self._connection = self._process, self._connection, None, None
         if not process:
             return
         if kill:
             process.kill()
-        else:
-            with contextlib.suppress(OSError):
-                process.stdin.close()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
+        if connection is not None:
+            connection.close()  # the worker's pipe ends: it exits
+        process.join(timeout=10)
+        if process.is_alive():
             process.kill()
-            process.wait()
+            process.join()
+
+
+_main_module_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _without_main_module():
+    """multiprocessing runs the parent's main script again in each child (``ingest`` itself, a user's
+    script): a worker needs none of it, so the child is told of no main module."""
+    import types
+
+    with _main_module_lock:
+        main = sys.modules["__main__"]
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            yield
+        finally:
+            sys.modules["__main__"] = main
+
+
+@functools.cache
+def worker_context():
+    """The multiprocessing context the workers are forked from: a server process that imported
+    ``function_worker.PRELOADED`` once (Unix)."""
+    import multiprocessing
+
+    from docingest_cli import function_worker
+
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(function_worker.PRELOADED)
+    return context
 
 
 def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> dict[str, Any]:
