@@ -2,8 +2,8 @@
 and runs the events its poller sends, one at a time, as Lambda runs one invocation per environment.
 
 Workers are forked from a server process that has imported the libraries every handler imports
-(boto3, botocore, Powertools, pydantic: ``PRELOADED``), so a cold start pays only for the function's
-own modules; the project's code and numpy (whose BLAS reads the function's environment when it loads)
+(boto3, botocore, Powertools, pydantic: ``PRELOADED``) and read botocore's data files
+(``warm_botocore``), so a cold start pays only for the function's own modules; the project's code and numpy (whose BLAS reads the function's environment when it loads)
 are imported by each worker, after its environment is set.
 
 Protocol on a ``multiprocessing`` pipe, one JSON document per message: ``{"ready": true}`` once the
@@ -25,7 +25,7 @@ PRELOADED = ["json", "boto3", "boto3.session", "boto3.dynamodb.conditions", "bot
              "botocore.handlers", "botocore.client", "botocore.parsers", "botocore.awsrequest",
              "aws_lambda_powertools", "aws_lambda_powertools.logging", "aws_lambda_powertools.metrics",
              "aws_lambda_powertools.utilities.batch", "aws_lambda_powertools.utilities.data_classes.sqs_event",
-             "pydantic", "docingest_cli.lambda_runtime", "docingest_cli.direct_transport"]
+             "pydantic", "docingest_cli.lambda_runtime", "docingest_cli.direct_transport", "docingest_cli.warm_botocore"]
 
 
 class LogOutput(io.TextIOBase):
