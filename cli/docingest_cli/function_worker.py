@@ -62,6 +62,9 @@ def run(connection: Any, code_path: str, handler_name: str, function_name: str, 
     os.dup2(2, 1)  # anything written to fd 1, from C code too, lands in stderr
     sys.stdout = LogOutput(sys.stderr)
     handler = load_handler(Path(code_path), handler_name, function_name)
+    from docingest_cli.moto_process import emulator_gc
+
+    emulator_gc()
     region = os.environ.get("AWS_REGION", "us-east-1")
     connection.send_bytes(json.dumps({"ready": True}).encode())
     while True:
