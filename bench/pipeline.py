@@ -1,11 +1,12 @@
 """Pipeline throughput: the embedded emulator (`ingest run`) against the stages called in one loop.
 
-    .venv/bin/python bench/pipeline.py [--documents 500] [--seed 7]
+    .venv/bin/python bench/pipeline.py [--documents 500] [--seed 7] [--runs 3]
 
 Generates N documents from the project's own samples (mixed languages, HTML and text, sizes from
 one to four copies of the article), runs them through `ingest run` on the embedded emulator, then
 through fetch-decode, clean, detect_language and extract_entities called directly (the compute
-bound). Prints docs/s for both, their ratio, each stage's share of the direct time, and peak RSS.
+bound). Prints docs/s for both and their ratio for each of --runs measurements (the median is the
+result), each stage's share of the direct time, and peak RSS.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import json
 import os
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -129,27 +131,37 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--documents", type=int, default=500)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--runs", type=int, default=3,
+                        help="emulator and direct loop measured this many times, one after the other (this machine's "
+                             "speed moves by 15%% from minute to minute); the median ratio is the result")
     args = parser.parse_args()
+    ratios, all_done = [], True
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
         paths = generate(directory, args.documents, args.seed)
         size_kb = sum(p.stat().st_size for p in paths) / 1024
-        emulator_seconds, done, emulator_peak, emulator_cpu = run_emulator(directory, len(paths))
-        direct_seconds, shares, direct_cpu = run_direct(paths)
-    direct_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{len(paths)} documents, {size_kb:.0f} KB, from {len(SAMPLES)} samples (seed {args.seed})\n")
-    n = len(paths)
-    print(f"{'path':<44}{'seconds':>9}{'docs/s':>9}{'CPU ms/doc':>12}{'peak RSS MB':>13}")
-    print(f"{'ingest run (embedded emulator, end to end)':<44}{emulator_seconds:>9.1f}{n / emulator_seconds:>9.1f}"
-          f"{1000 * emulator_cpu / n:>12.1f}{emulator_peak:>13.0f}")
-    print(f"{'stages called directly in one loop':<44}{direct_seconds:>9.1f}{n / direct_seconds:>9.1f}"
-          f"{1000 * direct_cpu / n:>12.1f}{direct_peak:>13.0f}")
-    print("(CPU: all processes of the path, on the machine's cores; the emulator's includes its start-up)")
-    print(f"\nemulator / direct throughput: {direct_seconds / emulator_seconds:.2f}  ({done}/{len(paths)} DONE through the emulator)")
-    print("\nshare of the direct time per stage")
+        n = len(paths)
+        print(f"{n} documents, {size_kb:.0f} KB, from {len(SAMPLES)} samples (seed {args.seed})")
+        for run in range(1, args.runs + 1):
+            emulator_seconds, done, emulator_peak, emulator_cpu = run_emulator(directory, n)
+            direct_seconds, shares, direct_cpu = run_direct(paths)
+            direct_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            ratios.append(direct_seconds / emulator_seconds)
+            all_done &= done == n
+            print(f"\nrun {run} of {args.runs}")
+            print(f"{'path':<44}{'seconds':>9}{'docs/s':>9}{'CPU ms/doc':>12}{'peak RSS MB':>13}")
+            print(f"{'ingest run (embedded emulator, end to end)':<44}{emulator_seconds:>9.1f}{n / emulator_seconds:>9.1f}"
+                  f"{1000 * emulator_cpu / n:>12.1f}{emulator_peak:>13.0f}")
+            print(f"{'stages called directly in one loop':<44}{direct_seconds:>9.1f}{n / direct_seconds:>9.1f}"
+                  f"{1000 * direct_cpu / n:>12.1f}{direct_peak:>13.0f}")
+            print(f"emulator / direct throughput: {ratios[-1]:.2f}  ({done}/{n} DONE through the emulator)")
+    print("\n(CPU: all processes of the path, on the machine's cores; the emulator's includes its start-up)")
+    print("share of the direct time per stage (last run)")
     for stage, seconds in shares.items():
-        print(f"  {stage:<28}{100 * seconds / direct_seconds:>6.1f}%  {1000 * seconds / len(paths):>7.2f} ms/doc")
-    return 0 if done == len(paths) else 1
+        print(f"  {stage:<28}{100 * seconds / direct_seconds:>6.1f}%  {1000 * seconds / n:>7.2f} ms/doc")
+    print(f"\nemulator / direct throughput, median of {len(ratios)} runs: {statistics.median(ratios):.2f}  "
+          f"(runs: {', '.join(f'{r:.2f}' for r in ratios)})")
+    return 0 if all_done else 1
 
 
 if __name__ == "__main__":
