@@ -68,6 +68,8 @@ def _answer(application: Callable, connection: Connection, gate: Any = None) -> 
             try:
                 if message[0] == FAST:
                     reply = _answer_fast(*message[1:], gate=gate)
+                elif _is_s3_object_request(*message[:3]):
+                    reply = _answer_s3_object(*message, gate=gate)
                 else:
                     reply = call_application(application, *message)
             except Exception as error:  # noqa: BLE001  (an HTTP server would answer 500 too)
@@ -80,6 +82,45 @@ def _answer(application: Callable, connection: Connection, gate: Any = None) -> 
 
 
 FAST = "fast"  # a fast-lane message: (FAST, service, operation, body, region, access key, endpoint)
+_S3_SCOPE = "/s3/aws4_request"
+
+
+def _is_s3_object_request(method: str, url: str, headers: list[tuple[str, str]]) -> bool:
+    """A GetObject, HeadObject or PutObject in path style (``/bucket/key``, no sub-resource query)."""
+    if method not in ("GET", "PUT", "HEAD"):
+        return False
+    parts = urlsplit(url)
+    if parts.query and not all(item.startswith("x-id=") for item in parts.query.split("&")):
+        return False
+    bucket, _, key = parts.path.lstrip("/").partition("/")
+    if not bucket or not key:
+        return False
+    authorization = next((value for name, value in headers if name.lower() == "authorization"), "")
+    return _S3_SCOPE in authorization
+
+
+def _answer_s3_object(method: str, url: str, headers: list[tuple[str, str]], body: bytes, gate: Any = None) -> tuple:
+    """The S3 object request as moto's server answers it, without its Flask app: the request moto's app
+    would build (``BackendRequest``), moto's own S3 key handler, and the Flask response moto's app would
+    send (its headers and body)."""
+    from flask import Response
+    from moto.moto_server.werkzeug_app import BackendRequest
+    from moto.s3.responses import S3Response
+
+    environ = wsgi_environ(method, url, headers, body)
+    request = BackendRequest(environ)
+    if gate is None:
+        result = S3Response.key_dispatch(request, request.raw_url, dict(request.headers))
+    else:
+        with gate.request(changes=method not in ("GET", "HEAD")):
+            result = S3Response.key_dispatch(request, request.raw_url, dict(request.headers))
+    status, response_headers, content = result if len(result) == 3 else (200, {}, result)
+    response = Response(response=content, status=status, headers=response_headers)
+    if method == "HEAD" and "content-length" in response_headers:
+        response.headers["Content-Length"] = response_headers["content-length"]
+    response.headers.setdefault("Access-Control-Allow-Origin", "*")  # what moto's app adds (flask-cors) to every answer
+    app_iter, status_line, wsgi_headers = response.get_wsgi_response(environ)
+    return int(status_line.split(" ", 1)[0]), list(wsgi_headers), b"".join(app_iter)
 
 
 def _answer_fast(service: str, operation: str, body: bytes, region: str, access_key: str, endpoint: str = "",

@@ -48,6 +48,39 @@ def test_s3_objects_round_trip_the_same_both_ways(server):
     assert direct.sender.sent == 1 + 2 * len(KEYS) + 2  # every one of its requests took the short cut
 
 
+def test_s3_object_answers_are_the_same_both_ways(server):
+    endpoint, socket_path = server
+    over_http, direct = clients(endpoint, socket_path, "s3")
+    over_http.create_bucket(Bucket="answers-test")
+    over_http.put_bucket_versioning(Bucket="answers-test", VersioningConfiguration={"Status": "Enabled"})
+
+    def answer(call):
+        try:
+            response = call()
+        except ClientError as error:
+            return {"error": error.response["Error"]["Code"], "status": error.response["ResponseMetadata"]["HTTPStatusCode"]}
+        body = response.pop("Body").read() if "Body" in response else None
+        metadata = response.pop("ResponseMetadata")
+        headers = {k: v for k, v in metadata["HTTPHeaders"].items() if k not in ("date", "x-amz-request-id", "x-amz-id-2", "server", "connection", "x-amzn-requestid",
+                                                                               "x-amz-content-sha256",  # a signed PUT's, echoed
+                                                                               "last-modified", "x-amz-version-id")}
+        response.pop("VersionId", None), response.pop("LastModified", None)
+        return response, body, headers, metadata["HTTPStatusCode"]
+
+    calls = [
+        lambda c, k: c.put_object(Bucket="answers-test", Key=k, Body=b"x" * 5000, ContentType="application/json"),
+        lambda c, k: c.put_object(Bucket="answers-test", Key=k, Body=b"y", IfNoneMatch="*"),
+        lambda c, k: c.get_object(Bucket="answers-test", Key=k),
+        lambda c, k: c.head_object(Bucket="answers-test", Key=k),
+        lambda c, k: c.get_object(Bucket="answers-test", Key=k + "-missing"),
+        lambda c, k: c.head_object(Bucket="answers-test", Key=k + "-missing"),
+        lambda c, k: c.get_object(Bucket="answers-test-missing", Key=k),
+    ]
+    for index, call in enumerate(calls):
+        assert answer(lambda: call(direct, "d/é key")) == answer(lambda: call(over_http, "h/é key")), index
+    assert direct.sender.sent == len(calls)
+
+
 def test_dynamodb_and_sqs_answer_the_same_both_ways(server):
     endpoint, socket_path = server
     dynamo_http, dynamo_direct = clients(endpoint, socket_path, "dynamodb")
