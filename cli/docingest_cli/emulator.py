@@ -358,17 +358,34 @@ class QueuePoller(threading.Thread):
         self.chaos_counts = {"failed_before": 0, "failed_after": 0}
         self._random = random.Random(f"{chaos_seed}:{mapping.function}" if chaos_seed is not None else None)
         self._max_receive_count = _max_receive_count(sqs, queue_url) if chaos else None
+        self._phase = threading.Lock()
+        self.invoking = False
 
     def run(self) -> None:
         while not self.stop_event.is_set():
             try:
                 messages = self._receive_batch()
+                with self._phase:
+                    if self.stop_event.is_set():  # messages received as the emulator stops stay in flight: like
+                        break  # any consumer's that died, they come back after their visibility timeout
+                    self.invoking = bool(messages)
                 if messages:
-                    self._invoke(messages)
+                    try:
+                        self._invoke(messages)
+                    finally:
+                        self.invoking = False
             except Exception:  # keep polling, as the real service does
                 if not self.stop_event.is_set():
                     log.exception("poller %s failed", self.mapping.function)
                     time.sleep(0.5)
+
+    def stop_and_wait(self, timeout: float) -> None:
+        """Stop polling; wait for the invocation in flight, if any (a long poll in progress is not waited for)."""
+        self.stop_event.set()
+        with self._phase:
+            invoking = self.invoking
+        if invoking:
+            self.join(timeout)
 
     def _receive_batch(self) -> list[dict[str, Any]]:
         messages: list[dict[str, Any]] = []
@@ -563,8 +580,8 @@ class Emulator:
 
     def stop(self) -> None:
         self._stop.set()
-        for poller in self.pollers:  # each ends its invocation in flight, or its long poll
-            poller.join(timeout=5)
+        for poller in self.pollers:  # each ends its invocation in flight
+            poller.stop_and_wait(timeout=5)
         stopping = [threading.Thread(target=worker.close) for worker in self.workers]
         if self._server:
             stopping.append(threading.Thread(target=self._server.stop))
