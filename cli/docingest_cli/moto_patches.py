@@ -20,8 +20,12 @@
 - moto's SendMessage builds all of a standard queue's attributes (counting every message) to read one
   that a standard queue does not have: answered without them.
 - moto lists a response class's methods on every request: once per class.
-- moto's request layer parses every update expression again to list its placeholders: parsed once per
-  distinct expression (it only reads the tree).
+- moto's request layer parses every update and condition expression again to list its placeholders:
+  parsed, and their placeholders listed, once per distinct expression (it only reads them).
+- moto projects an item (ProjectionExpression) by converting all of it to plain JSON and back, once per
+  projected path: top-level attribute names are copied directly; nested paths take moto's way.
+- moto draws its random identifiers (request ids, receipt handles) one character per call: drawn in one
+  call, from the same seedable generator and alphabet.
 - moto reads every DynamoDB request and writes every response by walking botocore's shape model
   (a quarter of its time in the pipeline). DynamoDB speaks plain JSON: requests without binary
   attribute values are read with ``json.loads``, and results made only of strings, numbers,
@@ -414,9 +418,39 @@ def cached_update_parses_for_validation() -> None:
 
     class CachedUpdateExpressionParser:
         _cached = True
-        make = staticmethod(functools.lru_cache(maxsize=4096)(parser.make))
+        make = staticmethod(functools.lru_cache(maxsize=4096)(lambda expression: _ClausesListedOnce(parser.make(expression))))
 
     responses.UpdateExpressionParser = CachedUpdateExpressionParser
+    responses.create_condition_expression_parser = _PlaceholdersOfCondition
+
+
+class _ClausesListedOnce:
+    """An update expression's tree as moto's request layer reads it: the clauses of each kind, found once."""
+
+    def __init__(self, tree: Any) -> None:
+        self._tree = tree
+        self._found: dict[tuple, list] = {}
+
+    def find_clauses(self, kinds: list[type]) -> list:
+        key = tuple(kinds)
+        if key not in self._found:
+            self._found[key] = self._tree.find_clauses(kinds)
+        return list(self._found[key])
+
+
+class _PlaceholdersOfCondition:
+    """What moto's request layer reads of a condition parser (``parse()`` and the placeholders it found,
+    fresh lists that moto may extend), from one parse per distinct expression."""
+
+    def __init__(self, expression: str | None, names: dict[str, str] | None, values: dict[str, Any] | None) -> None:
+        self._arguments = (expression, names, values)
+        self.expr_attr_names_found: list[str] = []
+        self.expr_attr_values_found: list[str] = []
+
+    def parse(self) -> Any:
+        condition, names_found, values_found = _condition(*self._arguments)
+        self.expr_attr_names_found, self.expr_attr_values_found = list(names_found), list(values_found)
+        return condition
 
 
 # condition expressions ------------------------------------------------------------------------------
@@ -425,22 +459,30 @@ def cached_update_parses_for_validation() -> None:
 def cached_condition(expression: str | None, names: dict[str, str] | None, values: dict[str, Any] | None) -> Any:
     """moto's parse of a condition or filter expression, once per distinct expression and the placeholders it
     uses (the pipeline's advance condition is the same for every document of a stage)."""
-    import json
+    return _condition(expression, names, values)[0]
 
+
+def _condition(expression: str | None, names: dict[str, str] | None,
+               values: dict[str, Any] | None) -> tuple[Any, tuple[str, ...], tuple[str, ...]]:
+    """The parsed condition and the name and value placeholders moto's parser found in it."""
     if not expression:
         return _parse_condition(expression, (), "{}")
     used_names = tuple(sorted((k, v) for k, v in (names or {}).items() if k in expression))
-    used_values = json.dumps({k: v for k, v in (values or {}).items() if k in expression}, sort_keys=True)
+    try:
+        used_values = json.dumps({k: v for k, v in (values or {}).items() if k in expression}, sort_keys=True)
+    except (TypeError, ValueError):  # not JSON (bytes): parsed every time
+        return _parse_condition.__wrapped__(expression, used_names, None, values)
     return _parse_condition(expression, used_names, used_values)
 
 
 @functools.lru_cache(maxsize=4096)
-def _parse_condition(expression: str | None, names: tuple, values: str) -> Any:
-    import json
+def _parse_condition(expression: str | None, names: tuple, values: str | None,
+                     unlisted_values: dict[str, Any] | None = None) -> tuple[Any, tuple[str, ...], tuple[str, ...]]:
+    from moto.dynamodb.comparisons import ConditionExpressionParser
 
-    from moto.dynamodb.comparisons import create_condition_expression_parser
-
-    return create_condition_expression_parser(expression, dict(names), json.loads(values)).parse()
+    parser = ConditionExpressionParser(expression, dict(names), json.loads(values) if values is not None else unlisted_values)
+    condition = parser.parse()
+    return condition, tuple(parser.expr_attr_names_found), tuple(parser.expr_attr_values_found)
 
 
 def cached_conditions() -> None:
@@ -496,7 +538,55 @@ def cached_method_names() -> None:
     responses.method_names_from_class = functools.cache(lambda clazz: frozenset(original(clazz)))
 
 
+def projections_copied() -> None:
+    from moto.dynamodb.models.dynamo_type import Item
+
+    if getattr(Item.project, "_copied", False):
+        return
+    original = Item.project
+
+    def project(self, projection_expressions: list[list[str]]) -> Any:
+        if not all(len(path) == 1 and not _LIST_ELEMENT.match(path[0]) for path in projection_expressions):
+            return original(self, projection_expressions)
+        names = [path[0] for path in projection_expressions]
+        attributes = {name: self.attrs[name].to_regular_json() for name in names if name in self.attrs}
+        return Item(hash_key=self.hash_key, range_key=self.range_key, attrs=attributes)
+
+    project._copied = True
+    project.moto_project = original
+    Item.project = project
+
+
+_LIST_ELEMENT = re.compile(r"(.+)\[(\d+)\]$")  # moto's reading of ``a[1]`` in a projected path
+
+
+def random_identifiers_in_one_draw() -> None:
+    import string
+
+    from moto.moto_api._internal.moto_random import HEX_CHARS, MotoRandom
+    from moto.sqs import models as sqs_models
+
+    if getattr(MotoRandom.get_random_string, "_one_draw", False):
+        return
+
+    def get_random_hex(self, length: int = 8) -> str:
+        return "".join(map(str, self.choices(HEX_CHARS, k=length)))
+
+    def get_random_string(self, length: int = 20, include_digits: bool = True, lower_case: bool = False) -> str:
+        drawn = "".join(self.choices(string.ascii_letters + (string.digits if include_digits else ""), k=length))
+        return drawn.lower() if lower_case else drawn
+
+    def generate_receipt_handle() -> str:  # moto's: 185 lower-case letters
+        return "".join(sqs_models.random.choices(string.ascii_lowercase, k=185))
+
+    get_random_string._one_draw = True
+    MotoRandom.get_random_hex, MotoRandom.get_random_string = get_random_hex, get_random_string
+    sqs_models.generate_receipt_handle = generate_receipt_handle
+
+
 def apply() -> None:
+    projections_copied()
+    random_identifiers_in_one_draw()
     index_queries_prefiltered()
     items_sized_once()
     cached_method_names()
