@@ -512,7 +512,7 @@ def measure(paths: list[Path], label: str, deployment) -> SizeRun:
         services = pipeline.Services.from_env()
         meter = Meter(boto3.session.Session(region_name=REGION).client("dynamodb"))
         clients = {id(c): c for c in (services.store._s3, services.queues._sqs, services.documents.table.meta.client,
-                                      services.line_counts.table.meta.client, services.entity_index.client)}
+                                      services.line_counts.client, services.entity_index.client)}
         for client in clients.values():
             meter.attach(client)
         inbox = meter.inbox = deployment.inbox_bucket()

@@ -71,7 +71,8 @@ class Target:
 
     @cached_property
     def entity_index(self) -> EntityIndex:
-        return EntityIndex(self.environment["ENTITY_INDEX_TABLE"], self.session.resource("dynamodb", endpoint_url=self.endpoint))
+        return EntityIndex(self.environment["ENTITY_INDEX_TABLE"], self.session.resource("dynamodb", endpoint_url=self.endpoint),
+                           self.client("dynamodb"))
 
     @cached_property
     def store(self) -> DocumentStore:

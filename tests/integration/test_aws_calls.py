@@ -21,7 +21,7 @@ class Calls:
         self.document_table = services.documents.table.name
         self.on_documents: list[str] = []  # the calls on the document table
         clients = {id(c): c for c in (services.store._s3, services.queues._sqs, services.documents.table.meta.client,
-                                      *(x.table.meta.client for x in (services.line_counts, services.entity_index) if x))}
+                                      *(x.client for x in (services.line_counts, services.entity_index) if x))}
         for client in clients.values():
             client.meta.events.register("before-call", self._record)
             client.meta.events.register("before-parameter-build", self._record_table)
@@ -332,7 +332,7 @@ def test_line_counts_are_atomic_and_chunked_with_the_marker_first(provisioned, s
     counts = services.line_counts
     many = [f"f{n}" for n in range(250)]
     transactions = []
-    counts.table.meta.client.meta.events.register(
+    counts.client.meta.events.register(
         "provide-client-params.dynamodb.TransactWriteItems", lambda params, **kwargs: transactions.append(params["TransactItems"]))
     assert counts.add("site-a", "d1", many) is True
     assert [len(t) for t in transactions] == [100, 100, 52]  # marker + #documents + 250 lines
@@ -345,7 +345,7 @@ def test_line_counts_are_atomic_and_chunked_with_the_marker_first(provisioned, s
 
 def test_a_cancelled_line_count_transaction_leaves_no_count(provisioned, services):
     counts = services.line_counts
-    counts.table.put_item(Item={"source": "site-a", "line": "doc#d2"})  # counted (the marker) but, say, by another path
+    counts.client.put_item(TableName=counts.table_name, Item={"source": {"S": "site-a"}, "line": {"S": "doc#d2"}})  # counted (the marker) but, say, by another path
     assert counts.add("site-a", "d2", ["f1", "f2"]) is False
     assert counts.counts("site-a", ["f1", "f2"]) == ({}, 0)
 
@@ -369,8 +369,8 @@ def test_extract_entities_indexes_with_one_transaction_of_summaries_and_batched_
     assert calls.take() == {"PutObject": 1, "TransactWriteItems": 1, "BatchGetItem": 1, "BatchWriteItem": 1, "UpdateItem": 1}
     keys = {e["key"] for e in services.store.read_enriched(doc_id)["entities"] if e.get("key")}
     (actions,) = transactions
-    assert actions[0]["Put"]["Item"]["pk"] == f"INDEXED#{doc_id}" and len(actions) == len(keys) + 1
-    assert all(a["Update"]["Key"]["sk"] == "#SUMMARY" for a in actions[1:])  # the postings are not in it
+    assert actions[0]["Put"]["Item"]["pk"] == {"S": f"INDEXED#{doc_id}"} and len(actions) == len(keys) + 1
+    assert all(a["Update"]["Key"]["sk"] == {"S": "#SUMMARY"} for a in actions[1:])  # the postings are not in it
     for key in keys:
         assert [d.doc_id for d in index.documents(key)] == [doc_id] and index.entity(key)["documents"] == 1
     before = {key: index.entity(key) for key in keys}

@@ -106,7 +106,7 @@ def test_aliases_already_in_the_index_are_not_written_again(index):
     written = []
     index.client.meta.events.register(
         "provide-client-params.dynamodb.BatchWriteItem",
-        lambda params, **kwargs: written.extend(r["PutRequest"]["Item"]["pk"] for r in params["RequestItems"][index.table.name]))
+        lambda params, **kwargs: written.extend(r["PutRequest"]["Item"]["pk"]["S"] for r in params["RequestItems"][index.table.name]))
     first = summaries(EN, [("Vladimir Putin", "PER"), ("Oslo", "LOC"), ("Putin", "PER")])
     index.add_document("doc-1", "en", first)
     assert "ALIAS#putin" in written
@@ -132,7 +132,26 @@ def test_aliases_known_to_the_process_are_not_read_again(index):
     index.add_document("doc-2", "en", summaries(EN, [("Vladimir Putin", "PER"), ("Anna Berg", "PER"), ("Putin", "PER")]))
     assert len(reads) == 1  # every alias known: no read
     index.add_document("doc-3", "en", summaries(EN, [("Vladimir Putin", "PER"), ("Oslo", "LOC")]))
-    assert [key["pk"] for key in reads[-1]] == ["ALIAS#oslo"]  # only the new one
+    assert [key["pk"]["S"] for key in reads[-1]] == ["ALIAS#oslo"]  # only the new one
     fresh = EntityIndex(index.table.name)  # another process: reads, finds them, writes nothing
     fresh.add_document("doc-4", "en", summaries(EN, [("Vladimir Putin", "PER"), ("Oslo", "LOC")]))
     assert index.search("Putin") == ["PER:vladimir putin"] and index.search("Oslo") == ["LOC:oslo"]
+
+
+def test_items_are_stored_with_the_attribute_types_readers_expect(index):
+    add_three(index)
+    table = index.table.name
+
+    def stored(pk: str, sk: str) -> dict:
+        item = index.client.get_item(TableName=table, Key={"pk": {"S": pk}, "sk": {"S": sk}})["Item"]
+        return {name: next(iter(value)) for name, value in item.items()}
+
+    summary = stored("ENTITY#PER:vladimir putin", "#SUMMARY")
+    assert summary == {"pk": "S", "sk": "S", "mention_count": "N", "document_count": "N", "languages": "SS",
+                       "entity_type": "S", "entity_key": "S", "updated_at": "S", "name": "S"}
+    assert stored("ENTITY#PER:vladimir putin", "DOC#doc-pt") == {
+        "pk": "S", "sk": "S", "doc_id": "S", "entity_key": "S", "name": "S", "mentions": "N", "first_sentence": "S",
+        "indexed_at": "S", "language": "S"}
+    assert stored("INDEXED#doc-en", "CHUNK#0")["entity_keys"] == "L"
+    assert stored("ALIAS#putin", "ENTITY#PER:vladimir putin") == {"pk": "S", "sk": "S", "entity_key": "S", "entity_type": "S"}
+    assert sorted(index.entity("PER:vladimir putin")["languages"]) == ["en", "id", "pt"]

@@ -12,7 +12,8 @@ Adding a document is idempotent: the summaries' increments go in TransactWriteIt
 each) whose first action puts the document's chunk marker only if absent, so a redelivered document
 changes no count; the ``DOC#`` postings and new aliases are plain puts (BatchWriteItem), idempotent.
 Aliases are read before they are written (a read costs a fifth of a write), and not at all once this
-process has seen or written them.
+process has seen or written them. Writes go through the low-level client with typed attribute values
+(boto3's resource layer converts every value by walking the service model: a third of a write's time).
 """
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ from typing import Any, Iterable, Iterator
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
-from docingest.adapters.aws import resource
+from docingest.adapters.aws import client as default_client
+from docingest.adapters.aws import put_items, resource
 from docingest.stages.entity_keys import EntityMentions, search_names
 
 SUMMARY = "#SUMMARY"
@@ -46,9 +48,13 @@ class EntityDocument:
 
 
 class EntityIndex:
-    def __init__(self, table_name: str, dynamodb=None):
+    def __init__(self, table_name: str, dynamodb=None, client=None):
+        """``dynamodb``: a boto3 resource, for reading; ``client``: a low-level client on the same endpoint, for
+        writing (both the process's own when not given)."""
+        if dynamodb is not None and client is None:
+            raise ValueError("EntityIndex: give the low-level client for the resource's endpoint too")
         self.table = (dynamodb or resource("dynamodb")).Table(table_name)
-        self.client = self.table.meta.client
+        self.client = client or default_client("dynamodb")
         # aliases this process has seen in the index or written: not read again while it lives (a warm
         # Lambda environment); one removed from the table meanwhile is written again by a new environment
         self._known_aliases: set[tuple[str, str]] = set()
@@ -76,20 +82,20 @@ class EntityIndex:
     def _chunk_actions(self, doc_id: str, chunk: int, language: str | None, entities: list[EntityMentions],
                        now: str) -> list[dict[str, Any]]:
         """The marker of a document's ``chunk`` (only if absent), then the entities' summary increments."""
-        marker = {"pk": f"INDEXED#{doc_id}", "sk": f"CHUNK#{chunk}", "doc_id": doc_id,
-                  "entity_keys": [e.key for e in entities], "indexed_at": now}
+        marker = {"pk": _s(f"INDEXED#{doc_id}"), "sk": _s(f"CHUNK#{chunk}"), "doc_id": _s(doc_id),
+                  "entity_keys": {"L": [_s(e.key) for e in entities]}, "indexed_at": _s(now)}
         return [{"Put": {"TableName": self.table.name, "Item": marker, "ConditionExpression": "attribute_not_exists(pk)"}},
                 *(self._summary_update(e, language, now) for e in entities)]
 
     def _summary_update(self, entity: EntityMentions, language: str | None, now: str) -> dict[str, Any]:
-        update_values: dict[str, Any] = {":m": entity.mentions, ":one": 1, ":t": entity.type, ":n": entity.name,
-                                         ":k": entity.key, ":now": now}
+        update_values: dict[str, Any] = {":m": _n(entity.mentions), ":one": _n(1), ":t": _s(entity.type),
+                                         ":n": _s(entity.name), ":k": _s(entity.key), ":now": _s(now)}
         update = "ADD mention_count :m, document_count :one SET entity_type = :t, entity_key = :k, updated_at = :now, " \
                  "#name = if_not_exists(#name, :n)"
         if language:
             update = update.replace("document_count :one", "document_count :one, languages :langs")
-            update_values[":langs"] = {language}
-        return {"Update": {"TableName": self.table.name, "Key": {"pk": f"ENTITY#{entity.key}", "sk": SUMMARY},
+            update_values[":langs"] = {"SS": [language]}
+        return {"Update": {"TableName": self.table.name, "Key": {"pk": _s(f"ENTITY#{entity.key}"), "sk": _s(SUMMARY)},
                            "UpdateExpression": update, "ExpressionAttributeNames": {"#name": "name"},
                            "ExpressionAttributeValues": update_values}}
 
@@ -101,8 +107,8 @@ class EntityIndex:
             found = self._items([(f"INDEXED#{doc_id}", f"CHUNK#{n}") for n in range(first, first + 100)], "sk, entity_keys",
                                 consistent=True)
             for item in found:
-                keys.update(item.get("entity_keys", []))
-                last = max(last, int(item["sk"].removeprefix("CHUNK#")))
+                keys.update(key["S"] for key in item.get("entity_keys", {}).get("L", []))
+                last = max(last, int(item["sk"]["S"].removeprefix("CHUNK#")))
             if last < first + 99:
                 return keys, last
             first += 100
@@ -130,31 +136,32 @@ class EntityIndex:
         aliases = {(f"ALIAS#{alias}", f"ENTITY#{e.key}"): e for e in entities for alias in e.aliases}
         unknown = [key for key in aliases if key not in self._known_aliases]
         existing = self._existing(unknown) if unknown else set()
-        with self.table.batch_writer(overwrite_by_pkeys=["pk", "sk"]) as batch:
-            for entity in entities:
-                item = {"pk": f"ENTITY#{entity.key}", "sk": f"DOC#{doc_id}", "doc_id": doc_id, "entity_key": entity.key,
-                        "name": entity.name, "mentions": entity.mentions, "first_sentence": entity.first_sentence,
-                        "indexed_at": now}
-                if language:
-                    item["language"] = language
-                batch.put_item(Item=item)
-            for (pk, sk) in unknown:
-                if (pk, sk) not in existing:
-                    entity = aliases[(pk, sk)]
-                    batch.put_item(Item={"pk": pk, "sk": sk, "entity_key": entity.key, "entity_type": entity.type})
+        items = []
+        for entity in entities:
+            item = {"pk": _s(f"ENTITY#{entity.key}"), "sk": _s(f"DOC#{doc_id}"), "doc_id": _s(doc_id),
+                    "entity_key": _s(entity.key), "name": _s(entity.name), "mentions": _n(entity.mentions),
+                    "first_sentence": _s(entity.first_sentence), "indexed_at": _s(now)}
+            if language:
+                item["language"] = _s(language)
+            items.append(item)
+        for (pk, sk) in unknown:
+            if (pk, sk) not in existing:
+                entity = aliases[(pk, sk)]
+                items.append({"pk": _s(pk), "sk": _s(sk), "entity_key": _s(entity.key), "entity_type": _s(entity.type)})
+        put_items(self.client, self.table.name, items, ("pk", "sk"))
         if len(self._known_aliases) > _MAX_KNOWN_ALIASES:
             self._known_aliases.clear()
         self._known_aliases.update(aliases)
 
     def _existing(self, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
         """Which (pk, sk) items exist: a read is a fifth of a write's price, and most aliases exist already."""
-        return {(item["pk"], item["sk"]) for item in self._items(keys, "pk, sk")}
+        return {(item["pk"]["S"], item["sk"]["S"]) for item in self._items(keys, "pk, sk")}
 
     def _items(self, keys: list[tuple[str, str]], projection: str, consistent: bool = False) -> list[dict[str, Any]]:
-        """The items of these (pk, sk) keys that exist, 100 per BatchGetItem."""
+        """The items of these (pk, sk) keys that exist (typed values), 100 per BatchGetItem."""
         found: list[dict[str, Any]] = []
         for start in range(0, len(keys), 100):
-            request = {self.table.name: {"Keys": [{"pk": pk, "sk": sk} for pk, sk in keys[start:start + 100]],
+            request = {self.table.name: {"Keys": [{"pk": _s(pk), "sk": _s(sk)} for pk, sk in keys[start:start + 100]],
                                          "ProjectionExpression": projection, "ConsistentRead": consistent}}
             while request:
                 response = self.client.batch_get_item(RequestItems=request)
@@ -218,6 +225,14 @@ class EntityIndex:
             if "LastEvaluatedKey" not in page:
                 return items
             query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _s(text: str) -> dict[str, str]:
+    return {"S": text}
+
+
+def _n(number: int) -> dict[str, str]:
+    return {"N": str(number)}
 
 
 def _summary(item: dict[str, Any]) -> dict[str, Any]:

@@ -3,7 +3,8 @@
 One item per (source, line fingerprint) with a ``documents`` count, one ``#documents`` item per source,
 and one ``doc#<id>`` marker per counted document so a redelivered document is never counted twice.
 The marker is read in the same BatchGetItem as the counts, and written in the same TransactWriteItems
-as the increments: a document's lines are counted all at once or not at all.
+as the increments: a document's lines are counted all at once or not at all. Requests go through the
+low-level client with typed attribute values (see ``entity_index``).
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any, Iterable
 
 from botocore.exceptions import ClientError
 
-from docingest.adapters.aws import resource
+from docingest.adapters.aws import client as default_client
 
 DOCUMENTS_SEEN = "#documents"
 MAX_TRANSACTION_ACTIONS = 100  # DynamoDB's limit per TransactWriteItems
@@ -24,8 +25,10 @@ def marker(doc_id: str) -> str:
 
 
 class SourceLineCounts:
-    def __init__(self, table_name: str, dynamodb=None):
-        self.table = (dynamodb or resource("dynamodb")).Table(table_name)
+    def __init__(self, table_name: str, client=None):
+        """``client``: a low-level DynamoDB client (the process's own when not given)."""
+        self.table_name = table_name
+        self.client = client or default_client("dynamodb")
 
     def lookup(self, source: str, doc_id: str, fingerprints: Iterable[str]) -> tuple[dict[str, int], int, bool]:
         """Documents of ``source`` seen with each fingerprint, the documents of the source seen, and whether
@@ -33,12 +36,12 @@ class SourceLineCounts:
         keys = [marker(doc_id), DOCUMENTS_SEEN, *dict.fromkeys(fingerprints)]
         found: dict[str, int] = {}
         for start in range(0, len(keys), 100):
-            request = {self.table.name: {"Keys": [{"source": source, "line": key} for key in keys[start:start + 100]],
+            request = {self.table_name: {"Keys": [{"source": {"S": source}, "line": {"S": key}} for key in keys[start:start + 100]],
                                          "ProjectionExpression": "line, documents"}}
             while request:
-                response = self.table.meta.client.batch_get_item(RequestItems=request)
-                for item in response["Responses"].get(self.table.name, []):
-                    found[item["line"]] = int(item.get("documents", 0))
+                response = self.client.batch_get_item(RequestItems=request)
+                for item in response["Responses"].get(self.table_name, []):
+                    found[item["line"]["S"]] = int(item.get("documents", {}).get("N", 0))
                 request = response.get("UnprocessedKeys") or None
         counted = marker(doc_id) in found
         counts = {k: v for k, v in found.items() if k not in (DOCUMENTS_SEEN, marker(doc_id))}
@@ -58,12 +61,12 @@ class SourceLineCounts:
         The marker Put (only if absent) and the increments go in one TransactWriteItems (chunks of 100
         actions if ever more, the marker in the first); cancelled because the marker exists: counted already.
         """
-        name = self.table.name
+        name, typed_source = self.table_name, {"S": source}
         actions: list[dict[str, Any]] = [
-            {"Put": {"TableName": name, "Item": {"source": source, "line": marker(doc_id)},
+            {"Put": {"TableName": name, "Item": {"source": typed_source, "line": {"S": marker(doc_id)}},
                      "ConditionExpression": "attribute_not_exists(line)"}}]
-        actions += [{"Update": {"TableName": name, "Key": {"source": source, "line": key},
-                                "UpdateExpression": "ADD documents :one", "ExpressionAttributeValues": {":one": 1}}}
+        actions += [{"Update": {"TableName": name, "Key": {"source": typed_source, "line": {"S": key}},
+                                "UpdateExpression": "ADD documents :one", "ExpressionAttributeValues": {":one": {"N": "1"}}}}
                     for key in [DOCUMENTS_SEEN, *dict.fromkeys(fingerprints)]]
         for start in range(0, len(actions), MAX_TRANSACTION_ACTIONS):
             if not self._transact(actions[start:start + MAX_TRANSACTION_ACTIONS]):
@@ -72,10 +75,9 @@ class SourceLineCounts:
 
     def _transact(self, actions: list[dict[str, Any]]) -> bool:
         """False when a condition failed; a conflict with a concurrent transaction is tried again."""
-        client = self.table.meta.client
         for attempt in range(_CONFLICT_RETRIES + 1):
             try:
-                client.transact_write_items(TransactItems=actions)
+                self.client.transact_write_items(TransactItems=actions)
                 return True
             except ClientError as error:
                 if error.response["Error"]["Code"] != "TransactionCanceledException":
