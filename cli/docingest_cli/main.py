@@ -13,9 +13,9 @@ import threading
 import time
 import uuid
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from docingest.adapters.documents import now
 from docingest_cli import stage_runner
@@ -386,8 +386,8 @@ class WaitProgress:
         return " · ".join(part for part in parts if part)
 
 
-def wait_for(target: Target, dropped: list[dict[str, Any]], timeout: float,
-             progress: WaitProgress | None = None) -> dict[str, dict[str, Any]]:
+def wait_for(target: Target, dropped: list[dict[str, Any]], timeout: float, progress: WaitProgress | None = None,
+             on_final: Callable[[dict[str, Any]], None] | None = None) -> dict[str, dict[str, Any]]:
     """Wait until every dropped document is DONE or FAILED (or the timeout), then read the records.
 
     A URL list's URLs are documents of their own: once the list is DONE its item gets ``children``, one
@@ -396,9 +396,10 @@ def wait_for(target: Target, dropped: list[dict[str, Any]], timeout: float,
     After one full look, only the documents that reached a final status since the last look are read
     (the by-status index), so waiting costs little however many documents are in flight; a full look
     follows every URL list that finishes (its URLs may be documents already), and every 15 s.
+    ``on_final`` is called with each record seen final (``doc_id``, ``status``, ``sources``, ``enriched_key``).
     """
     deadline = time.monotonic() + timeout
-    watch = _Watch(dropped)
+    watch = _Watch(dropped, on_final)
     since = now()
     watch.sweep(target)
     last_sweep = time.monotonic()
@@ -425,7 +426,8 @@ def wait_for(target: Target, dropped: list[dict[str, Any]], timeout: float,
 class _Watch:
     """What `wait_for` still waits for: dropped documents by id, and the URLs of finished URL lists."""
 
-    def __init__(self, dropped: list[dict[str, Any]]):
+    def __init__(self, dropped: list[dict[str, Any]], on_final: Callable[[dict[str, Any]], None] | None = None):
+        self.on_final = on_final
         self.files: dict[str, list[dict[str, Any]]] = {}
         for item in dropped:
             self.files.setdefault(item["doc_id"], []).append(item)
@@ -450,16 +452,21 @@ class _Watch:
 
         self.lists_opened = False
         for record in records:
+            awaited = False
             for item in self.files.pop(record["doc_id"], []):
+                awaited = True
                 self.finished_at[id(item)] = time.monotonic()
                 self.outcomes[record["status"]] += 1
                 if "urls" in item:
                     self._open_list(item, record["status"] == "DONE")
             for url in [*record.get("sources", ()), *(u for u in list(self.urls) if request_id(u) == record["doc_id"])]:
                 for child in self.urls.pop(url, []):
+                    awaited = True
                     child["doc_id"] = record["doc_id"]
                     self.finished_at[id(child)] = time.monotonic()
                     self.outcomes[record["status"]] += 1
+            if awaited and self.on_final:
+                self.on_final(record)
 
     def _open_list(self, item: dict[str, Any], done: bool) -> None:
         item["children"] = [{"source": url, "via": item["source"], "doc_id": None, "dropped_at": item["dropped_at"]}
@@ -473,19 +480,22 @@ class _Watch:
         from docingest.stages.fetch import request_id
 
         ids = [*self.files, *(request_id(url) for url in self.urls)]
-        found = target.documents.get_many(ids, attributes=("status", "sources")) if ids else {}
+        found = target.documents.get_many(ids, attributes=FINAL_FIELDS) if ids else {}
         self.saw([record for record in found.values() if record.get("status") in FINAL_STATUSES])
         if self.urls:  # a URL whose content is a document already adds a source to it, nothing more
             self.saw(_final_records(target))
 
 
+FINAL_FIELDS = ("status", "sources", "enriched_key")  # what waiting reads of a final record (and doc_id)
+
+
 def _finished_since(target: Target, since: str) -> list[dict[str, Any]]:
-    """``doc_id``, ``status`` and ``sources`` of the documents that became DONE or FAILED at or after ``since``."""
+    """``FINAL_FIELDS`` of the documents that became DONE or FAILED at or after ``since``."""
     from boto3.dynamodb.conditions import Key
 
     records = []
     for status in FINAL_STATUSES:
-        kwargs: dict[str, Any] = {"IndexName": "by-status", "ProjectionExpression": "doc_id, #s, sources",
+        kwargs: dict[str, Any] = {"IndexName": "by-status", "ProjectionExpression": "doc_id, #s, sources, enriched_key",
                                   "ExpressionAttributeNames": {"#s": "status"},
                                   "KeyConditionExpression": Key("status").eq(status) & Key("updated_at").gte(since)}
         records.extend(_pages(target.documents.table.query, kwargs))
@@ -495,7 +505,7 @@ def _finished_since(target: Target, since: str) -> list[dict[str, Any]]:
 def _final_records(target: Target) -> list[dict[str, Any]]:
     from boto3.dynamodb.conditions import Attr
 
-    return _pages(target.documents.table.scan, {"ProjectionExpression": "doc_id, #s, sources", "ExpressionAttributeNames": {"#s": "status"},
+    return _pages(target.documents.table.scan, {"ProjectionExpression": "doc_id, #s, sources, enriched_key", "ExpressionAttributeNames": {"#s": "status"},
                                                 "FilterExpression": Attr("status").is_in(list(FINAL_STATUSES))})
 
 
@@ -513,12 +523,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     files = collect_files(args.paths)
     if not files:
         raise CommandError("no files to process", USAGE)
-    with target_for(args, start_pipeline=True) as target:
+    with target_for(args, start_pipeline=True) as target, ThreadPoolExecutor(max_workers=4) as readers:
+        enriched: dict[str, Future] = {}  # read as each document is seen DONE, while the others are in the pipeline
+
+        def read_enriched(record: dict[str, Any]) -> None:
+            if record.get("enriched_key") and record["doc_id"] not in enriched:
+                enriched[record["doc_id"]] = readers.submit(target.store.read_enriched, record["doc_id"])
+
         dropped = drop_files(target, files, progress=args.output == "table" and sys.stderr.isatty())
-        records = wait_for(target, dropped, args.timeout, WaitProgress(target))
+        records = wait_for(target, dropped, args.timeout, WaitProgress(target), on_final=read_enriched)
         items = [entry for item in dropped for entry in (item, *item.get("children", ()))]
-        with ThreadPoolExecutor(max_workers=4) as pool:  # each row reads its enriched object
-            results = list(pool.map(lambda item: result_row(target, item, records.get(item["doc_id"])), items))
+        results = list(readers.map(lambda item: result_row(target, item, records.get(item["doc_id"]), enriched.get(item["doc_id"])),
+                                   items))
         shared = [e for e in target.entity_index.top(limit=200) if e["documents"] > 1][:12] if len(results) > 1 else []
     if args.output == "json":
         for row in results:
@@ -541,7 +557,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def result_row(target: Target, item: dict[str, Any], record: dict[str, Any] | None) -> dict[str, Any]:
+def result_row(target: Target, item: dict[str, Any], record: dict[str, Any] | None,
+               enriched: Future | None = None) -> dict[str, Any]:
+    """One document's row; ``enriched``: its enriched object being read already."""
     record = record or {}
     row: dict[str, Any] = {
         "source": item["source"],
@@ -560,9 +578,9 @@ def result_row(target: Target, item: dict[str, Any], record: dict[str, Any] | No
         "entities": [],
     }
     if record.get("status") == "DONE" and record.get("enriched_key"):
-        enriched = target.store.read_enriched(item["doc_id"])
-        row["text"] = enriched["text"]
-        row["entities"] = [{k: e[k] for k in ("text", "type", "start", "end", "value") if k in e} for e in enriched["entities"]]
+        document = enriched.result() if enriched is not None else target.store.read_enriched(item["doc_id"])
+        row["text"] = document["text"]
+        row["entities"] = [{k: e[k] for k in ("text", "type", "start", "end", "value") if k in e} for e in document["entities"]]
     return row
 
 

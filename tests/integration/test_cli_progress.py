@@ -35,3 +35,15 @@ def test_progress_is_written_on_a_terminal_and_not_elsewhere():
     WaitProgress(target, pipe).update(watch, watch.total(), final=True)
     assert "2/10 finished (DONE 1, FAILED 1)" in terminal.getvalue() and "cleaning 3" in terminal.getvalue()
     assert pipe.getvalue() == ""
+
+
+def test_each_awaited_document_is_handed_on_once_when_seen_final():
+    dropped = [{"doc_id": "1", "source": "f1", "dropped_at": 0.0}, {"doc_id": "2", "source": "f2", "dropped_at": 0.0},
+               {"doc_id": "list", "source": "urls.txt", "dropped_at": 0.0, "urls": ["https://example.org/a"]}]
+    finals = []
+    watch = _Watch(dropped, finals.append)
+    watch.saw([{"doc_id": "1", "status": "DONE", "enriched_key": "e/1"}, {"doc_id": "other", "status": "DONE"},
+               {"doc_id": "list", "status": "DONE"}])
+    watch.saw([{"doc_id": "1", "status": "DONE"}, {"doc_id": "a", "status": "DONE", "sources": ["https://example.org/a"]}])
+    assert [record["doc_id"] for record in finals] == ["1", "list", "a"]  # not "other" (not awaited), "1" once
+    assert watch.pending_count() == 1  # f2
