@@ -319,6 +319,15 @@ def worker_context():
     return context
 
 
+def start_worker_server() -> None:
+    """Start the workers' forkserver now rather than at the first worker (it takes a core for half a second)."""
+    import multiprocessing.forkserver
+
+    worker_context()
+    with _without_main_module():
+        multiprocessing.forkserver.ensure_running()
+
+
 def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> dict[str, Any]:
     """The event Lambda's SQS event-source mapping delivers, built from ReceiveMessage output."""
     return {"Records": [{
@@ -517,6 +526,8 @@ class Emulator:
             raise
 
     def _start(self) -> None:
+        if not self.in_process:  # the workers' forkserver imports its libraries while moto starts
+            threading.Thread(target=start_worker_server, name="forkserver-start", daemon=True).start()
         if self.external_endpoint:
             self.endpoint = self.external_endpoint
         else:
