@@ -130,3 +130,48 @@ def test_other_endpoints_are_left_to_http():
         url, method, headers, body = "http://127.0.0.1:12345/", "GET", {}, b""
 
     assert sender(Request()) is None  # another port: not the emulator's
+
+
+def test_plain_dynamodb_requests_are_written_as_botocore_writes_them():
+    import json
+    import random
+
+    from botocore import serialize
+    from botocore.session import get_session
+
+    service = get_session().get_service_model("dynamodb")
+    plain_class, usual = direct_transport.plain_json_serializer(), serialize.JSONSerializer()
+
+    class WalkForbidden(plain_class):
+        def _serialize(self, *args, **kwargs):
+            raise AssertionError("the service model was walked")
+
+    rng = random.Random(11)
+    values = [{"S": "text é"}, {"N": "12.5"}, {"BOOL": True}, {"NULL": True}, {"SS": ["a", "b"]}, {"L": [{"S": "x"}, {"N": "1"}]},
+              {"M": {"k": {"S": "v"}, "n": {"L": []}}}]
+    for _ in range(300):
+        item = {f"a{i}": rng.choice(values) for i in range(rng.randint(1, 6))}
+        item["pk"] = {"S": f"p{rng.randint(0, 9)}"}
+        operation, params = rng.choice([
+            ("PutItem", {"TableName": "t", "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}),
+            ("UpdateItem", {"TableName": "t", "Key": {"pk": item["pk"]}, "UpdateExpression": "SET #a = :v",
+                            "ExpressionAttributeNames": {"#a": "a"}, "ExpressionAttributeValues": {":v": item.get("a0", {"S": "x"})},
+                            "ReturnValues": "ALL_NEW"}),
+            ("TransactWriteItems", {"TransactItems": [{"Put": {"TableName": "t", "Item": item}},
+                                                     {"Update": {"TableName": "t", "Key": {"pk": {"S": "q"}},
+                                                                 "UpdateExpression": "ADD c :one",
+                                                                 "ExpressionAttributeValues": {":one": {"N": "1"}}}}]}),
+            ("BatchWriteItem", {"RequestItems": {"t": [{"PutRequest": {"Item": item}}]}}),
+            ("BatchGetItem", {"RequestItems": {"t": {"Keys": [{"pk": item["pk"]}], "ConsistentRead": rng.random() < 0.5}}}),
+            ("Query", {"TableName": "t", "KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": item["pk"]},
+                       "Limit": rng.randint(1, 100), "ScanIndexForward": False}),
+        ])
+        model = service.operation_model(operation)
+        expected, written = usual.serialize_to_request(params, model), WalkForbidden().serialize_to_request(params, model)
+        assert json.loads(written.pop("body")) == json.loads(expected.pop("body"))
+        assert written == expected
+    binary = {"TableName": "t", "Item": {"pk": {"S": "p"}, "data": {"B": b"\x00\x01"}}}  # botocore's way: base64
+    model = service.operation_model("PutItem")
+    assert plain_class().serialize_to_request(binary, model)["body"] == usual.serialize_to_request(binary, model)["body"]
+    with pytest.raises(AssertionError, match="walked"):
+        WalkForbidden().serialize_to_request(binary, model)
