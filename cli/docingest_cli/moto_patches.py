@@ -300,9 +300,10 @@ def _apply_plan(item: Any, plan: list[tuple[str, ...]], values: dict[str, Any], 
     attributes = dict(item.attrs)
     resolved = []
     for kind, name, *rest in plan:
-        value = None if kind == "REMOVE" else dynamo_type(copy.deepcopy(values[rest[-1]]))
+        value = None if kind == "REMOVE" else dynamo_type(_value_copy(values[rest[-1]]))
         if kind == "SET_IF_NOT_EXISTS" and rest[0] in attributes:
-            value = copy.deepcopy(attributes[rest[0]])
+            # the attribute's own value stays as it is; another attribute's is copied (ADD changes sets in place)
+            value = attributes[rest[0]] if rest[0] == name else copy.deepcopy(attributes[rest[0]])
         resolved.append((kind, name, value))
     for kind, name, value in resolved:
         if kind == "REMOVE":
@@ -324,13 +325,34 @@ def _apply_plan(item: Any, plan: list[tuple[str, ...]], values: dict[str, Any], 
     dict.update(item.attrs, attributes)
 
 
+def _value_copy(value: dict[str, Any]) -> dict[str, Any]:
+    """A request's attribute value, copied so that the item never shares it: scalars need no copy, a set's
+    list is copied, lists and maps are copied deeply."""
+    (kind, inner), = value.items() if len(value) == 1 else ((None, value),)
+    if kind is None or isinstance(inner, dict) or (isinstance(inner, list) and kind not in ("SS", "NS", "BS")):
+        return copy.deepcopy(value)
+    return {kind: list(inner)} if isinstance(inner, list) else {kind: inner}
+
+
 MAX_ITEM_BYTES = 405_000  # moto's LimitedSizeDict limit (DynamoDB's 400 KB, as measured by moto's authors)
 
 
 def _item_size(attributes: dict[str, Any]) -> int:
+    """moto's size of an item (``DynamoType.size``), strings, numbers and their sets counted inline."""
     from moto.dynamodb.models.utilities import bytesize
 
-    return sum(bytesize(key) + value.size() for key, value in attributes.items())
+    return sum(bytesize(key) + _attribute_size(value) for key, value in attributes.items())
+
+
+def _attribute_size(value: Any) -> int:
+    kind, inner = value.type, value.value
+    if kind == "S" and isinstance(inner, str):
+        return len(inner.encode("utf-8"))
+    if kind == "N":
+        return len(str(inner))
+    if kind == "SS" and all(isinstance(element, str) for element in inner):
+        return sum(len(element.encode("utf-8")) for element in inner)
+    return value.size()
 
 
 def items_sized_once() -> None:

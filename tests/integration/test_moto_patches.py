@@ -137,3 +137,17 @@ def test_random_identifiers_keep_moto_s_form(aws_credentials):
     first = mock_random.get_random_string(30)
     mock_random.seed(3)
     assert mock_random.get_random_string(30) == first  # still seedable
+
+
+def test_items_are_sized_as_moto_sizes_them():
+    moto_patches.apply()
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.utilities import bytesize
+
+    values = [{"S": "plain"}, {"S": "ünïcødé 漢字"}, {"S": ""}, {"N": "12.50"}, {"N": "-3"}, {"SS": ["a", "ßb", "漢"]},
+              {"NS": ["1", "2.5"]}, {"BOOL": True}, {"NULL": True}, {"B": b"\x00\xff"}, {"BS": [b"a", b"bc"]},
+              {"L": [{"S": "é"}, {"N": "1"}]}, {"M": {"ké": {"S": "v"}, "n": {"SS": ["x"]}}}]
+    attributes = {f"name{i}é": DynamoType(value) for i, value in enumerate(values)}
+    assert moto_patches._item_size(attributes) == sum(bytesize(k) + v.size() for k, v in attributes.items())
+    for value in attributes.values():
+        assert moto_patches._attribute_size(value) == value.size()
