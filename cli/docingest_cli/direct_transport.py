@@ -278,11 +278,14 @@ class DirectSender:
             parsed["ResponseMetadata"] = {"RequestId": request_id, "HTTPStatusCode": status,
                                           "HTTPHeaders": {"content-type": "application/x-amz-json-1.0",
                                                           "x-amzn-requestid": request_id}, "RetryAttempts": 0}
-        else:  # errors and binary values: botocore's own parser
-            from botocore.parsers import create_parser
+        else:  # errors and binary values: botocore's own parser, and for an error its modeled fields as
+            from botocore.parsers import create_parser  # botocore's endpoint adds them (CancellationReasons)
 
-            parsed = create_parser("json").parse({"status_code": status, "headers": headers, "body": answer},
-                                                 model.output_shape)
+            parser, response = create_parser("json"), {"status_code": status, "headers": headers, "body": answer}
+            parsed = parser.parse(response, model.output_shape)
+            error_shape = model.service_model.shape_for_error_code(parsed.get("Error", {}).get("Code")) if status >= 300 else None
+            if error_shape is not None:
+                parsed.update(parser.parse(response, error_shape))
         return http, parsed
 
     def _exchange(self, message: tuple) -> tuple:

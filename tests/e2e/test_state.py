@@ -12,7 +12,7 @@ from tests.conftest import ROOT, SAMPLES
 from tests.e2e.test_cli import INGEST, clean_environment, free_port
 
 pytestmark = pytest.mark.e2e
-DOCUMENTS = 16
+DOCUMENTS = 80  # enough that the run outlasts the first snapshot after the drop (every 2 s)
 
 
 def start_up(port: int, state: Path) -> subprocess.Popen:

@@ -85,11 +85,11 @@ OPERATIONS = [
                                                     "ProjectionExpression": "pk, sk, n", "ConsistentRead": True}})),
     ("transact_write_items", dict(TransactItems=[
         {"Put": {"TableName": "TABLE", "Item": item("c", "marker"), "ConditionExpression": "attribute_not_exists(pk)"}},
-        {"Update": {"TableName": "TABLE", "Key": item("c", "sum"), "UpdateExpression": "ADD total :t",
+        {"Update": {"TableName": "TABLE", "Key": item("c", "sum"), "UpdateExpression": "ADD sum_of_t :t",
                     "ExpressionAttributeValues": {":t": {"N": "5"}}}}])),
     ("transact_write_items", dict(TransactItems=[
         {"Put": {"TableName": "TABLE", "Item": item("c", "marker"), "ConditionExpression": "attribute_not_exists(pk)"}},
-        {"Update": {"TableName": "TABLE", "Key": item("c", "sum"), "UpdateExpression": "ADD total :t",
+        {"Update": {"TableName": "TABLE", "Key": item("c", "sum"), "UpdateExpression": "ADD sum_of_t :t",
                     "ExpressionAttributeValues": {":t": {"N": "5"}}}}])),
     ("get_item", dict(TableName="TABLE", Key=item("c", "sum"), ConsistentRead=True)),
     ("query", dict(TableName="TABLE", KeyConditionExpression="pk = :p AND begins_with(sk, :s)",
@@ -239,3 +239,14 @@ def test_queue_operations_answer_the_same_through_both_lanes(queues):
         **call, "Entries": [{"Id": str(i), "ReceiptHandle": h} for i, h in enumerate(handles[name])]}, QueueUrl="URL")
     assert normalised(deleted[0]) == normalised(deleted[1]) and len(deleted[1]["Successful"]) == 6
     assert fast.sender.fast > before + len(cases)  # the fast client's calls took the fast lane
+
+
+def test_a_cancelled_transaction_says_why_through_both_lanes(lanes):
+    marker = {"Put": {"TableName": "TABLE", "Item": item("e", "marker"), "ConditionExpression": "attribute_not_exists(pk)"}}
+    both(lanes, "transact_write_items", TransactItems=[marker])
+    slow_answer, fast_answer = both(lanes, "transact_write_items", TransactItems=[marker, {
+        "Update": {"TableName": "TABLE", "Key": item("e", "count"), "UpdateExpression": "ADD c :one",
+                   "ExpressionAttributeValues": {":one": {"N": "1"}}}}])
+    assert fast_answer == slow_answer
+    assert fast_answer["error"] == "TransactionCanceledException"
+    assert [reason["Code"] for reason in fast_answer["reasons"]] == ["ConditionalCheckFailed", "None"]
