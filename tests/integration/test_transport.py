@@ -175,3 +175,17 @@ def test_plain_dynamodb_requests_are_written_as_botocore_writes_them():
     assert plain_class().serialize_to_request(binary, model)["body"] == usual.serialize_to_request(binary, model)["body"]
     with pytest.raises(AssertionError, match="walked"):
         WalkForbidden().serialize_to_request(binary, model)
+
+
+def test_the_user_agent_is_the_same_with_its_cleaning_remembered(monkeypatch):
+    from botocore import useragent
+    from botocore.config import Config
+
+    monkeypatch.setattr(useragent, "sanitize_user_agent_string_component", useragent.sanitize_user_agent_string_component)
+    client = boto3.client("s3", region_name="eu-west-1", aws_access_key_id="a", aws_secret_access_key="b",
+                          config=Config(user_agent_extra="docingest tests/1 ñ#x", retries={"mode": "standard"}))
+    before = client._user_agent_creator.to_string()
+    direct_transport.cache_user_agent_sanitising()
+    assert hasattr(useragent.sanitize_user_agent_string_component, "cache_info")
+    assert client._user_agent_creator.to_string() == before == client._user_agent_creator.to_string()
+    assert useragent.sanitize_user_agent_string_component("a b#c", allow_hash=True) == "a-b#c"
