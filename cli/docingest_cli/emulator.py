@@ -357,8 +357,12 @@ class QueuePoller(threading.Thread):
 
     def __init__(self, sqs, mapping: QueueMapping, queue_url: str, queue_arn: str, function: Function,
                  handler: Callable, region: str, invoke_lock: threading.Lock, stop: threading.Event,
-                 retry_delay: int | None = DEFAULT_RETRY_DELAY, chaos: float = 0.0, chaos_seed: int | None = None):
+                 retry_delay: int | None = DEFAULT_RETRY_DELAY, chaos: float = 0.0, chaos_seed: int | None = None,
+                 receive_lock: threading.Lock | None = None):
         super().__init__(name=f"poller-{mapping.function}", daemon=True)
+        # shared by the pollers of one queue: moto's ReceiveMessage takes no lock, and two at once could both
+        # take the same message (SQS may deliver a message twice too, but rarely: here it wasted work)
+        self.receive_lock = receive_lock or threading.Lock()
         self.sqs, self.mapping, self.queue_url, self.queue_arn = sqs, mapping, queue_url, queue_arn
         self.function, self.handler, self.region = function, handler, region
         self.invoke_lock, self.stop_event, self.retry_delay = invoke_lock, stop, retry_delay
@@ -400,13 +404,14 @@ class QueuePoller(threading.Thread):
         messages: list[dict[str, Any]] = []
         deadline = time.monotonic() + self.mapping.batching_window
         while len(messages) < self.mapping.batch_size and not self.stop_event.is_set():
-            response = self.sqs.receive_message(
-                QueueUrl=self.queue_url,
-                MaxNumberOfMessages=min(10, self.mapping.batch_size - len(messages)),
-                WaitTimeSeconds=1 if not messages else 0,
-                AttributeNames=["All"],
-                MessageAttributeNames=["All"],
-            )
+            with self.receive_lock:
+                response = self.sqs.receive_message(
+                    QueueUrl=self.queue_url,
+                    MaxNumberOfMessages=min(10, self.mapping.batch_size - len(messages)),
+                    WaitTimeSeconds=1 if not messages else 0,
+                    AttributeNames=["All"],
+                    MessageAttributeNames=["All"],
+                )
             received = response.get("Messages", [])
             messages.extend(received)
             if not messages or not received or time.monotonic() >= deadline:
@@ -551,6 +556,7 @@ class Emulator:
         shared_lock = threading.Lock()  # in one process, one invocation at a time (Powertools' metric set is shared)
         for mapping in self.deployment.queue_mappings():
             function = functions[mapping.function]
+            receive_lock = threading.Lock()
             for _ in range(self._concurrency(function)):
                 handler, lock = self._handler(function), shared_lock if self.in_process else threading.Lock()
                 poller = QueuePoller(
@@ -558,7 +564,7 @@ class Emulator:
                     queue_url=resolver.refs[mapping.queue_logical_id],
                     queue_arn=resolver.attributes[(mapping.queue_logical_id, "Arn")],
                     function=function, handler=handler, region=region, invoke_lock=lock, stop=self._stop,
-                    retry_delay=self.retry_delay, chaos=self.chaos, chaos_seed=self.chaos_seed,
+                    retry_delay=self.retry_delay, chaos=self.chaos, chaos_seed=self.chaos_seed, receive_lock=receive_lock,
                 )
                 self.pollers.append(poller)
         started = set()

@@ -167,7 +167,7 @@ def test_a_url_list_is_waited_for_with_the_documents_of_its_urls(target, tmp_pat
 
 def test_with_chaos_every_document_still_ends_once(tmp_path):
     """Records fail before and after their handler at random: each document still ends DONE or FAILED, once."""
-    emulator = Emulator(Deployment.load(TEMPLATE, REGION), retry_delay=0, chaos=0.3, chaos_seed=3)
+    emulator = Emulator(Deployment.load(TEMPLATE, REGION), retry_delay=0, chaos=0.3, chaos_seed=3, concurrency=2)
     with emulator:
         target = Target(emulator.deployment, emulator.endpoint)
         dropped = drop_files(target, collect_files([SAMPLES]), progress=False)
@@ -185,4 +185,9 @@ def test_with_chaos_every_document_still_ends_once(tmp_path):
         summaries = {item["pk"]["S"]: int(item["document_count"]["N"]) for item in index if item["sk"]["S"] == "#SUMMARY"}
         assert summaries == documents_of  # no document indexed twice
         counts = emulator.chaos_counts()
+        locks_of_queue = {}
+        for poller in emulator.pollers:
+            locks_of_queue.setdefault(poller.queue_url, set()).add(id(poller.receive_lock))
+        assert len(emulator.pollers) > len(locks_of_queue)  # several pollers per queue (concurrency)
+        assert all(len(locks) == 1 for locks in locks_of_queue.values())  # one receive at a time per queue
     assert counts["failed_before"] > 0 and counts["failed_after"] > 0
