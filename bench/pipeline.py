@@ -149,13 +149,15 @@ def main() -> int:
             ratios.append(direct_seconds / emulator_seconds)
             all_done &= done == n
             print(f"\nrun {run} of {args.runs}")
-            print(f"{'path':<44}{'seconds':>9}{'docs/s':>9}{'CPU ms/doc':>12}{'peak RSS MB':>13}")
+            print(f"{'path':<44}{'seconds':>9}{'docs/s':>9}{'CPU ms/doc':>12}{'cores used':>12}{'peak RSS MB':>13}")
             print(f"{'ingest run (embedded emulator, end to end)':<44}{emulator_seconds:>9.1f}{n / emulator_seconds:>9.1f}"
-                  f"{1000 * emulator_cpu / n:>12.1f}{emulator_peak:>13.0f}")
+                  f"{1000 * emulator_cpu / n:>12.1f}{emulator_cpu / emulator_seconds:>12.2f}{emulator_peak:>13.0f}")
             print(f"{'stages called directly in one loop':<44}{direct_seconds:>9.1f}{n / direct_seconds:>9.1f}"
-                  f"{1000 * direct_cpu / n:>12.1f}{direct_peak:>13.0f}")
+                  f"{1000 * direct_cpu / n:>12.1f}{direct_cpu / direct_seconds:>12.2f}{direct_peak:>13.0f}")
             print(f"emulator / direct throughput: {ratios[-1]:.2f}  ({done}/{n} DONE through the emulator)")
-    print("\n(CPU: all processes of the path, on the machine's cores; the emulator's includes its start-up)")
+    print(f"\n(CPU: all processes of the path, on the machine's {os.cpu_count()} cores; the emulator's includes its "
+          "start-up. Cores used: CPU seconds per second of the path; the emulator's is lower during its start-up "
+          "and its last batches, and when something else holds the machine)")
     print("share of the direct time per stage (last run)")
     for stage, seconds in shares.items():
         print(f"  {stage:<28}{100 * seconds / direct_seconds:>6.1f}%  {1000 * seconds / n:>7.2f} ms/doc")
